@@ -1,0 +1,113 @@
+/**
+ * buildServer(deps): assembles rivulet-ingest from its parts without opening a socket, so tests
+ * can inject() into it; listen() binds the port (transport.ts). main.ts is the only caller that
+ * reads argv, env and the real clock.
+ */
+import http from 'node:http';
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '@rivulet/shared';
+import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
+import { AwsJsonRouter } from './plugins/aws-json.js';
+import { registerErrorHandler } from './plugins/errors.js';
+import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
+import { listen, type Listener, type RequestHandler } from './transport.js';
+
+export interface ServerDeps {
+  config: ServerConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Defaults to LevelDB under <dataDir>/streams. */
+  store?: ShardStore;
+  /** The key store for encryption at rest; null disables StartStreamEncryption. */
+  keys?: StreamKeys | null;
+  /** Looks up the secret of an access key, for SigV4; required when auth is sigv4. */
+  lookupSecret?: (accessKeyId: string) => string | null;
+  /** Installs request authentication (plugins/sigv4-auth.ts in production). */
+  installAuth?: (app: FastifyInstance) => void;
+}
+
+export interface RivuletServer {
+  app: FastifyInstance;
+  streams: StreamsService;
+  authMode: 'sigv4' | 'none';
+  listen(): Promise<Listener>;
+  close(): Promise<void>;
+}
+
+/** auto means: none on loopback, sigv4 anywhere else. none beyond loopback is refused. */
+export function resolveAuthMode(config: ServerConfig): 'sigv4' | 'none' {
+  const loopback = isLoopbackHost(config.host);
+  if (config.auth === 'none' && !loopback) {
+    throw new ConfigError(`auth none is allowed only on loopback; ${config.host} is not loopback. Use --auth sigv4.`);
+  }
+  if (config.auth === 'auto') return loopback ? 'none' : 'sigv4';
+  return config.auth;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
+  const { config, clock, logger } = deps;
+  const authMode = resolveAuthMode(config);
+  let handler: RequestHandler | null = null;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: false,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    serverFactory: (h) => {
+      handler = h as RequestHandler;
+      // Fastify never listens on this server: transport.ts owns the socket and calls `h`.
+      return http.createServer();
+    },
+  });
+  const streams = await StreamsService.open({
+    clock,
+    store: deps.store ?? new LevelShardStore({ location: join(config.dataDir, 'streams'), syncWrites: config.syncWrites }),
+    keys: deps.keys ?? null,
+    logger: logger.child({ service: 'streams' }),
+    region: config.region,
+    accountId: config.accountId,
+    config: config.streams,
+  });
+  try {
+    registerErrorHandler(app, config.bodyLimitBytes);
+    app.addHook('onSend', async (request, reply) => {
+      reply.header('x-amzn-requestid', request.id);
+    });
+    if (authMode === 'sigv4') {
+      if (!deps.installAuth) throw new ConfigError('auth sigv4 needs credentials: create a key with `rivulet-ingest keys create`');
+      deps.installAuth(app);
+    }
+    const router = new AwsJsonRouter();
+    registerStreamsRoutes(router, streams);
+    router.register(app);
+    await app.ready();
+  } catch (err) {
+    await streams.close();
+    throw err;
+  }
+  let listener: Listener | null = null;
+  return {
+    app,
+    streams,
+    authMode,
+    async listen() {
+      if (!handler) throw new ConfigError('fastify did not hand over its request handler');
+      listener = await listen({
+        host: config.host,
+        port: config.port,
+        handler,
+        tls: config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined,
+      });
+      streams.start();
+      return listener;
+    },
+    async close() {
+      await listener?.close();
+      await app.close();
+      await streams.close();
+    },
+  };
+}

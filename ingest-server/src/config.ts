@@ -1,0 +1,119 @@
+/**
+ * rivulet-ingest configuration: one TypeBox schema holds the fields, their defaults and docs.
+ * loadConfig() layers defaults < JSON config file < environment < command-line flags, then
+ * validates once and fails fast naming the bad field's path.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const ThroughputLimits = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'Enforce per-shard limits; switch off for bulk replay' }),
+  writeRecordsPerSecond: Type.Integer({ minimum: 1, default: 1000 }),
+  writeBytesPerSecond: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
+  readCallsPerSecond: Type.Number({ exclusiveMinimum: 0, default: 5 }),
+  readBytesPerSecond: Type.Integer({ minimum: 1, default: 2 * 1024 * 1024 }),
+});
+
+export const StreamsConfig = Type.Object({
+  limits: Type.Object(ThroughputLimits.properties, { default: {} }),
+  shardLimit: Type.Integer({ minimum: 1, default: 500, description: 'Open shards per account' }),
+  onDemandStreamLimit: Type.Integer({ minimum: 0, default: 50 }),
+  onDemandInitialShards: Type.Integer({ minimum: 1, default: 4 }),
+  retentionCheckIntervalMs: Type.Integer({ minimum: 100, default: 60_000 }),
+  autoscale: Type.Object(
+    {
+      intervalMs: Type.Integer({ minimum: 100, default: 60_000 }),
+      /** A shard whose write rate passes this share of its limit is split. */
+      thresholdRatio: Type.Number({ exclusiveMinimum: 0, default: 0.5 }),
+      maxShardsPerStream: Type.Integer({ minimum: 1, default: 64 }),
+    },
+    { default: {} },
+  ),
+});
+
+export const ServerConfig = Type.Object({
+  host: Type.String({ default: '127.0.0.1' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 4567 }),
+  dataDir: Type.String({ default: './data' }),
+  /** "auto" means none on loopback and sigv4 anywhere else. */
+  auth: Type.Union([Type.Literal('sigv4'), Type.Literal('none'), Type.Literal('auto')], { default: 'auto' }),
+  credentialsFile: Type.Optional(Type.String()),
+  region: Type.String({ default: 'us-east-1' }),
+  accountId: Type.String({ pattern: '^\\d{12}$', default: '000000000000' }),
+  syncWrites: Type.Boolean({ default: true, description: 'fsync each group commit before acknowledging' }),
+  tlsCertFile: Type.Optional(Type.String()),
+  tlsKeyFile: Type.Optional(Type.String()),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+  streams: Type.Object(StreamsConfig.properties, { default: {} }),
+});
+export type ServerConfig = Static<typeof ServerConfig>;
+
+export class ConfigError extends Error {}
+
+const FLAGS: Record<string, { key: keyof ServerConfig; env: string; kind: 'string' | 'number' | 'boolean' }> = {
+  '--host': { key: 'host', env: 'RIVULET_HOST', kind: 'string' },
+  '--port': { key: 'port', env: 'RIVULET_PORT', kind: 'number' },
+  '--data-dir': { key: 'dataDir', env: 'RIVULET_DATA_DIR', kind: 'string' },
+  '--auth': { key: 'auth', env: 'RIVULET_AUTH', kind: 'string' },
+  '--credentials-file': { key: 'credentialsFile', env: 'RIVULET_CREDENTIALS_FILE', kind: 'string' },
+  '--region': { key: 'region', env: 'RIVULET_REGION', kind: 'string' },
+  '--sync-writes': { key: 'syncWrites', env: 'RIVULET_SYNC_WRITES', kind: 'boolean' },
+  '--tls-cert': { key: 'tlsCertFile', env: 'RIVULET_TLS_CERT', kind: 'string' },
+  '--tls-key': { key: 'tlsKeyFile', env: 'RIVULET_TLS_KEY', kind: 'string' },
+  '--log-level': { key: 'logLevel', env: 'RIVULET_LOG_LEVEL', kind: 'string' },
+};
+
+function coerce(raw: string, kind: 'string' | 'number' | 'boolean', name: string): unknown {
+  if (kind === 'string') return raw;
+  if (kind === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${name}: expected a number, got "${raw}"`);
+    return n;
+  }
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
+}
+
+/** Validates a partial config, fills defaults, and throws ConfigError naming the bad path. */
+export function resolveConfig(input: unknown): ServerConfig {
+  const withDefaults = Value.Default(ServerConfig, structuredClone(input ?? {}));
+  const first = Value.Errors(ServerConfig, withDefaults).First();
+  if (first) throw new ConfigError(`config${first.path.replace(/\//g, '.')}: ${first.message}`);
+  const config = withDefaults as ServerConfig;
+  return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+/** Layers defaults, `--config file.json`, environment and flags. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  let fileConfig: Record<string, unknown> = {};
+  const fromFlags: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? (arg.split(/=(.*)/s, 2) as [string, string]) : [arg, undefined];
+    const value = inline ?? argv[i + 1];
+    if (name === '--config') {
+      if (value === undefined) throw new ConfigError('--config needs a file path');
+      fileConfig = JSON.parse(readFileSync(value, 'utf8')) as Record<string, unknown>;
+    } else if (FLAGS[name]) {
+      if (value === undefined) throw new ConfigError(`${name} needs a value`);
+      fromFlags[FLAGS[name].key] = coerce(value, FLAGS[name].kind, name);
+    } else {
+      throw new ConfigError(`unknown option ${name}`);
+    }
+    if (inline === undefined) i++;
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const spec of Object.values(FLAGS)) {
+    const raw = env[spec.env];
+    if (raw !== undefined && raw !== '') fromEnv[spec.key] = coerce(raw, spec.kind, spec.env);
+  }
+  return resolveConfig({ ...fileConfig, ...fromEnv, ...fromFlags });
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

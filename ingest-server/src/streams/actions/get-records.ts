@@ -1,0 +1,8 @@
+import { RawJson } from '../../plugins/aws-json.js';
+import { MAX_GET_RECORDS } from '../records.js';
+import { Schemas } from '../schemas.js';
+import { streamsAction } from './define.js';
+
+export const getRecords = streamsAction('GetRecords', Schemas.GetRecords, async (svc, input) => {
+  return new RawJson(await svc.records.get(input.ShardIterator, input.Limit ?? MAX_GET_RECORDS));
+});

@@ -1,0 +1,70 @@
+/**
+ * Shared by PutRecord and PutRecords: decoding wire records into PutEntry (base64 and size
+ * checks, as Kinesis makes them) and the idempotent-producer headers.
+ */
+import { HEADERS, RivuletError } from '@rivulet/shared';
+import type { FastifyRequest } from 'fastify';
+import type { PutEntry, PutResult } from '../records.js';
+import type { StreamRuntime } from '../model.js';
+import type { StreamsService } from '../service.js';
+
+/** Kinesis: a record's data blob is at most 1 MiB; a PutRecords request at most 5 MiB. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+export const MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024;
+
+/** Decodes base64; refuses text with characters outside the alphabet (Buffer would skip them). */
+export function decodeData(text: string, member: string): Buffer {
+  const data = Buffer.from(text, 'base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const expected = text.length % 4 === 0 ? (text.length / 4) * 3 - padding : -1;
+  if (data.byteLength !== expected && text.length > 0) {
+    throw new RivuletError('PROTOCOL_SERIALIZATION', { message: `Base64 encoded value at '${member}' is not valid` });
+  }
+  if (data.byteLength > MAX_RECORD_BYTES) {
+    throw new RivuletError('PROTOCOL_VALIDATION', {
+      message: `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORD_BYTES}`,
+    });
+  }
+  return data;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The producer id and batch sequence, when the client sent both headers. */
+export function producerHeaders(request: FastifyRequest): { id: string; seq: number } | null {
+  const id = header(request, HEADERS.producerId);
+  const seqText = header(request, HEADERS.producerSequence);
+  if (id === undefined && seqText === undefined) return null;
+  if (id === undefined || !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) {
+    throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `${HEADERS.producerId} must be 1 to 128 of [A-Za-z0-9._:-]` });
+  }
+  const seq = seqText === undefined ? NaN : Number(seqText);
+  if (!Number.isSafeInteger(seq) || seq < 0 || !/^\d+$/.test(seqText ?? '')) {
+    throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `${HEADERS.producerSequence} must be a non-negative integer` });
+  }
+  return { id, seq };
+}
+
+/**
+ * Appends entries, through the idempotent-producer window when the request carries its headers.
+ * `format` turns per-record results into the response body text.
+ */
+export async function putWithProducer(
+  svc: StreamsService,
+  request: FastifyRequest,
+  stream: StreamRuntime,
+  entries: PutEntry[],
+  format: (results: PutResult[]) => string,
+): Promise<{ body: string; replayed: boolean }> {
+  const producer = producerHeaders(request);
+  if (!producer) return { body: format(await svc.records.put(stream, entries)), replayed: false };
+  const out = await svc.producers.run(producer.id, producer.seq, async (persist) => {
+    let body = '';
+    await svc.records.put(stream, entries, (results) => persist((body = format(results))));
+    return body;
+  });
+  return { body: out.response, replayed: out.replayed };
+}

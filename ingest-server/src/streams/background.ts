@@ -1,0 +1,106 @@
+/**
+ * Background work on data streams, driven by the injected clock:
+ * - the retention trimmer deletes, by range, chunks older than each stream's retention period;
+ * - the autoscaler splits hot shards of ON_DEMAND streams, measured from accepted writes.
+ * Each has runOnce() for tests; failures are logged and retried on the next tick, never thrown.
+ */
+import type { TimerHandle } from '@rivulet/shared';
+import type { StreamsDeps } from './deps.js';
+import type { StreamRegistry } from './registry.js';
+import type { Resharder } from './resharding.js';
+
+export class RetentionTrimmer {
+  private timer: TimerHandle | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private readonly deps: StreamsDeps,
+    private readonly registry: StreamRegistry,
+  ) {}
+
+  start(): void {
+    this.timer = this.deps.clock.setInterval(() => void this.runOnce(), this.deps.config.retentionCheckIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    await this.running;
+  }
+
+  /** Trims every shard of every stream once; returns how many chunks were deleted. */
+  runOnce(): Promise<number> {
+    this.running ??= this.trimAll().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async trimAll(): Promise<number> {
+    let deleted = 0;
+    const now = this.deps.clock.now();
+    for (const stream of this.registry.list()) {
+      const cutoff = now - stream.doc.retentionHours * 3_600_000;
+      for (const shard of stream.shards.values()) {
+        try {
+          deleted += await this.deps.store.trimBefore(stream.doc.id, shard.doc.index, cutoff);
+        } catch (err) {
+          this.deps.logger.error({ err, stream: stream.doc.name, shard: shard.doc.index }, 'retention trim failed; will retry');
+        }
+      }
+    }
+    if (deleted > 0) this.deps.logger.debug({ deleted }, 'retention trimmer deleted expired chunks');
+    return deleted;
+  }
+}
+
+export class OnDemandAutoscaler {
+  private timer: TimerHandle | null = null;
+  private lastRunMs: number;
+
+  constructor(
+    private readonly deps: StreamsDeps,
+    private readonly registry: StreamRegistry,
+    private readonly resharder: Resharder,
+  ) {
+    this.lastRunMs = deps.clock.now();
+  }
+
+  start(): void {
+    this.timer = this.deps.clock.setInterval(() => void this.runOnce(), this.deps.config.autoscale.intervalMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
+
+  /** Splits each ON_DEMAND shard whose measured write rate passed the threshold; returns splits. */
+  async runOnce(): Promise<number> {
+    const now = this.deps.clock.now();
+    const seconds = Math.max(0.001, (now - this.lastRunMs) / 1000);
+    this.lastRunMs = now;
+    const { thresholdRatio, maxShardsPerStream } = this.deps.config.autoscale;
+    const limits = this.deps.config.limits;
+    let splits = 0;
+    for (const stream of this.registry.list()) {
+      const hot = [];
+      for (const shard of stream.openShards) {
+        const recordsRate = shard.windowRecords / seconds;
+        const bytesRate = shard.windowBytes / seconds;
+        shard.windowRecords = 0;
+        shard.windowBytes = 0;
+        if (stream.doc.mode !== 'ON_DEMAND') continue;
+        if (recordsRate > thresholdRatio * limits.writeRecordsPerSecond || bytesRate > thresholdRatio * limits.writeBytesPerSecond) hot.push(shard);
+      }
+      for (const shard of hot) {
+        if (stream.openShards.length >= maxShardsPerStream || stream.updating) break;
+        if (shard.endHash - shard.startHash < 2n) continue;
+        const middle = shard.startHash + (shard.endHash - shard.startHash + 1n) / 2n;
+        try {
+          await this.resharder.split(stream, `shardId-${shard.doc.index}`, middle);
+          splits++;
+        } catch (err) {
+          this.deps.logger.warn({ err, stream: stream.doc.name, shard: shard.doc.index }, 'on-demand split failed; will retry');
+        }
+      }
+    }
+    return splits;
+  }
+}

@@ -1,0 +1,6 @@
+/** Data Streams: the only surface other modules import. */
+export { StreamsService } from './service.js';
+export { registerStreamsRoutes, STREAMS_ACTIONS } from './routes.js';
+export { LevelShardStore } from './level-shard-store.js';
+export type { ShardStore } from './store.js';
+export type { StreamsDeps, StreamKeys } from './deps.js';

@@ -1,0 +1,110 @@
+/**
+ * The persisted shape of a data stream (one JSON document per stream in the ShardStore) and its
+ * in-memory runtime form. Schema first: the document types come from these TypeBox schemas.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ShardDoc = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  parentIndex: Type.Union([Type.Integer(), Type.Null()]),
+  adjacentParentIndex: Type.Union([Type.Integer(), Type.Null()]),
+  /** Decimal strings: the hash-key range is 128-bit. */
+  startingHashKey: Type.String(),
+  endingHashKey: Type.String(),
+  createdAtMs: Type.Number(),
+  /** Set when the shard is closed by a reshard: the last position it holds (-1 when empty). */
+  endingPosition: Type.Union([Type.Integer({ minimum: -1 }), Type.Null()]),
+  closedAtMs: Type.Optional(Type.Number()),
+});
+export type ShardDoc = Static<typeof ShardDoc>;
+
+export const ConsumerDoc = Type.Object({
+  name: Type.String(),
+  arn: Type.String(),
+  createdAtMs: Type.Number(),
+});
+export type ConsumerDoc = Static<typeof ConsumerDoc>;
+
+export const StreamDoc = Type.Object({
+  name: Type.String(),
+  id: Type.Integer({ minimum: 1 }),
+  mode: Type.Union([Type.Literal('PROVISIONED'), Type.Literal('ON_DEMAND')]),
+  createdAtMs: Type.Number(),
+  retentionHours: Type.Integer(),
+  shards: Type.Array(ShardDoc),
+  nextShardIndex: Type.Integer(),
+  tags: Type.Record(Type.String(), Type.String()),
+  encryption: Type.Union([Type.Object({ type: Type.Literal('NONE') }), Type.Object({ type: Type.Literal('KMS'), keyId: Type.String() })]),
+  consumers: Type.Array(ConsumerDoc),
+  /** Shard-level metrics enabled through EnableEnhancedMonitoring. */
+  shardLevelMetrics: Type.Array(Type.String()),
+});
+export type StreamDoc = Static<typeof StreamDoc>;
+
+/** Per-shard state kept in memory beside the document. */
+export interface ShardRuntime {
+  doc: ShardDoc;
+  startHash: bigint;
+  endHash: bigint;
+  /** The next position to assign to an incoming record. */
+  nextPosition: number;
+  /** One past the newest durable record; commits complete in order, so this only grows. */
+  committedPosition: number;
+  /** Arrival time of the newest committed record, for MillisBehindLatest. */
+  lastArrivalMs: number;
+  /** Set by a reshard the moment routing stops; endingPosition follows once writes drain. */
+  closing: boolean;
+  /** Records and bytes accepted since the autoscaler last looked. */
+  windowRecords: number;
+  windowBytes: number;
+}
+
+export interface StreamRuntime {
+  doc: StreamDoc;
+  arn: string;
+  shards: Map<number, ShardRuntime>;
+  /** Open shards sorted by starting hash key, for routing. */
+  openShards: ShardRuntime[];
+  /** Reshard, delete and update operations run one at a time per stream. */
+  updating: boolean;
+}
+
+export function isOpen(shard: ShardRuntime): boolean {
+  return shard.doc.endingPosition === null && !shard.closing;
+}
+
+export function toRuntimeShard(doc: ShardDoc, nextPosition: number, lastArrivalMs: number): ShardRuntime {
+  return {
+    doc,
+    startHash: BigInt(doc.startingHashKey),
+    endHash: BigInt(doc.endingHashKey),
+    nextPosition,
+    committedPosition: nextPosition,
+    lastArrivalMs,
+    closing: doc.endingPosition !== null,
+    windowRecords: 0,
+    windowBytes: 0,
+  };
+}
+
+/** Rebuilds the sorted list of open shards after the shard set changes. */
+export function refreshOpenShards(stream: StreamRuntime): void {
+  stream.openShards = [...stream.shards.values()]
+    .filter(isOpen)
+    .sort((a, b) => (a.startHash < b.startHash ? -1 : a.startHash > b.startHash ? 1 : 0));
+}
+
+/** Binary search for the open shard whose range holds hashKey. */
+export function routeHashKey(stream: StreamRuntime, hashKey: bigint): ShardRuntime | undefined {
+  const shards = stream.openShards;
+  let lo = 0;
+  let hi = shards.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const shard = shards[mid]!;
+    if (hashKey < shard.startHash) hi = mid - 1;
+    else if (hashKey > shard.endHash) lo = mid + 1;
+    else return shard;
+  }
+  return undefined;
+}

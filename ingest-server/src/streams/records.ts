@@ -1,0 +1,227 @@
+/**
+ * Record reads and writes: PutRecords routing and group-committed appends, shard iterators and
+ * GetRecords. Positions are assigned here, synchronously, so order within a shard is the order
+ * requests arrive; the store makes them durable in that same order.
+ */
+import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartitionKey, parseHashKey, shardIdFor } from '@rivulet/shared';
+import { decodeChunk, encodeChunk, isEncryptedChunk, type ChunkRecord } from './chunk-codec.js';
+import type { StreamsDeps } from './deps.js';
+import type { IteratorCodec } from './iterator-token.js';
+import { routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
+import type { StreamRegistry } from './registry.js';
+import type { ProducerWrite } from './store.js';
+import type { ThroughputLimiter } from './throughput.js';
+
+export interface PutEntry {
+  data: Buffer;
+  partitionKey: string;
+  explicitHashKey?: string | undefined;
+}
+
+export type PutResult = { SequenceNumber: string; ShardId: string } | { ErrorCode: string; ErrorMessage: string };
+
+export type IteratorType = 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'AT_TIMESTAMP';
+
+/** Kinesis: GetRecords returns at most 10,000 records and 10 MiB. */
+export const MAX_GET_RECORDS = 10_000;
+export const MAX_GET_BYTES = 10 * 1024 * 1024;
+
+interface PendingShard {
+  shard: ShardRuntime;
+  records: ChunkRecord[];
+  bytes: number;
+}
+
+export class RecordsService {
+  constructor(
+    private readonly deps: StreamsDeps,
+    private readonly registry: StreamRegistry,
+    private readonly iterators: IteratorCodec,
+    private readonly limiter: ThroughputLimiter,
+  ) {}
+
+  /**
+   * Appends entries, refusing per record what the shard limits refuse. `prepare` turns the results
+   * into the response and producer state, which are committed in the same batch as the records.
+   */
+  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite): Promise<PutResult[]> {
+    const results: PutResult[] = new Array(entries.length);
+    const byShard = new Map<number, PendingShard>();
+    const streamId = stream.doc.id;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const shard = this.route(stream, entry);
+      const bytes = entry.data.byteLength + Buffer.byteLength(entry.partitionKey);
+      if (!this.limiter.admitWrite(streamId, shard.doc.index, bytes)) {
+        results[i] = {
+          ErrorCode: 'ProvisionedThroughputExceededException',
+          ErrorMessage: `Rate exceeded for shard ${shardIdFor(shard.doc.index)} in stream ${stream.doc.name} under account ${this.deps.accountId}.`,
+        };
+        continue;
+      }
+      let pending = byShard.get(shard.doc.index);
+      if (!pending) byShard.set(shard.doc.index, (pending = { shard, records: [], bytes: 0 }));
+      const position = shard.nextPosition + pending.records.length;
+      pending.records.push({ partitionKey: entry.partitionKey, data: entry.data });
+      pending.bytes += bytes;
+      results[i] = { SequenceNumber: encodeSequenceNumber({ streamId, shardIndex: shard.doc.index, position }), ShardId: shardIdFor(shard.doc.index) };
+    }
+    const encryption = this.encryptionFor(stream);
+    const arrivalMs = this.deps.clock.now();
+    const chunks = [];
+    for (const pending of byShard.values()) {
+      const shard = pending.shard;
+      const firstPosition = shard.nextPosition;
+      shard.nextPosition += pending.records.length;
+      shard.windowRecords += pending.records.length;
+      shard.windowBytes += pending.bytes;
+      chunks.push({
+        streamId,
+        shardIndex: shard.doc.index,
+        firstPosition,
+        count: pending.records.length,
+        arrivalMs: Math.max(arrivalMs, shard.lastArrivalMs),
+        body: encodeChunk(pending.records, encryption),
+      });
+    }
+    await this.deps.store.commit(producer ? { chunks, producer: producer(results) } : { chunks });
+    for (const c of chunks) {
+      const shard = stream.shards.get(c.shardIndex);
+      if (!shard) continue;
+      if (c.arrivalMs > shard.lastArrivalMs) shard.lastArrivalMs = c.arrivalMs;
+      shard.committedPosition = Math.max(shard.committedPosition, c.firstPosition + c.count);
+    }
+    return results;
+  }
+
+  private route(stream: StreamRuntime, entry: PutEntry): ShardRuntime {
+    let hashKey: bigint;
+    if (entry.explicitHashKey !== undefined) {
+      const parsed = parseHashKey(entry.explicitHashKey);
+      if (parsed === null) {
+        throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${entry.explicitHashKey}` });
+      }
+      hashKey = parsed;
+    } else {
+      hashKey = hashPartitionKey(entry.partitionKey);
+    }
+    const shard = routeHashKey(stream, hashKey);
+    if (!shard) throw new RivuletError('STREAMS_STORAGE', { message: `no open shard covers hash key ${hashKey}` });
+    return shard;
+  }
+
+  private encryptionFor(stream: StreamRuntime) {
+    const enc = stream.doc.encryption;
+    if (enc.type !== 'KMS') return null;
+    if (!this.deps.keys) throw new RivuletError('STREAMS_KMS_NOT_FOUND', { keyId: enc.keyId });
+    return { cipher: this.deps.keys, keyId: enc.keyId };
+  }
+
+  async shardIterator(stream: StreamRuntime, shardId: string, type: IteratorType, sequenceNumber?: string, timestampMs?: number): Promise<string> {
+    const shard = this.requireShard(stream, shardId);
+    const now = this.deps.clock.now();
+    let position: number;
+    switch (type) {
+      case 'TRIM_HORIZON':
+        position = 0;
+        break;
+      case 'LATEST':
+        position = shard.nextPosition;
+        break;
+      case 'AT_SEQUENCE_NUMBER':
+      case 'AFTER_SEQUENCE_NUMBER': {
+        if (sequenceNumber === undefined) {
+          throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `Must specify StartingSequenceNumber for ${type} iterator type` });
+        }
+        const parts = decodeSequenceNumber(sequenceNumber);
+        if (!parts || parts.streamId !== stream.doc.id || parts.shardIndex !== shard.doc.index) {
+          throw new RivuletError('STREAMS_INVALID_ARGUMENT', {
+            message: `Invalid StartingSequenceNumber. It encodes a different stream or shard than ${shardId} in stream ${stream.doc.name} under account ${this.deps.accountId}.`,
+          });
+        }
+        position = type === 'AT_SEQUENCE_NUMBER' ? parts.position : parts.position + 1;
+        break;
+      }
+      case 'AT_TIMESTAMP': {
+        if (timestampMs === undefined) {
+          throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: 'Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.' });
+        }
+        if (timestampMs > now) {
+          throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: ${timestampMs}, currentTimestampInMillis: ${now}` });
+        }
+        // Past the newest record there is nothing to return: start at the tip.
+        position = (await this.deps.store.positionAtTime(stream.doc.id, shard.doc.index, timestampMs)) ?? shard.nextPosition;
+        break;
+      }
+    }
+    return this.iterators.encode({ streamId: stream.doc.id, shardIndex: shard.doc.index, position, issuedAtMs: now });
+  }
+
+  requireShard(stream: StreamRuntime, shardId: string): ShardRuntime {
+    const m = /^(?:shardId-)?(\d{1,12})$/.exec(shardId);
+    const shard = m ? stream.shards.get(Number(m[1])) : undefined;
+    if (!shard) {
+      throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardId, stream: stream.doc.name, account: this.deps.accountId });
+    }
+    return shard;
+  }
+
+  /** GetRecords; returns the JSON body as text, built by hand because it is the hot path. */
+  async get(token: string, limit: number): Promise<string> {
+    const now = this.deps.clock.now();
+    const it = this.iterators.decode(token, now);
+    const stream = this.registry.byId(it.streamId);
+    if (!stream) throw new RivuletError('STREAMS_NOT_FOUND', { stream: `with id ${it.streamId}`, account: this.deps.accountId });
+    const shard = stream.shards.get(it.shardIndex);
+    if (!shard) throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardIdFor(it.shardIndex), stream: stream.doc.name, account: this.deps.accountId });
+    if (!this.limiter.admitRead(stream.doc.id, shard.doc.index)) {
+      throw new RivuletError('STREAMS_THROUGHPUT', { shard: shardIdFor(shard.doc.index), stream: stream.doc.name, account: this.deps.accountId });
+    }
+    const endingPosition = shard.doc.endingPosition;
+    const chunks = await this.deps.store.readChunks(stream.doc.id, shard.doc.index, it.position, MAX_GET_BYTES, limit);
+    const parts: string[] = [];
+    let next = it.position;
+    let bytes = 0;
+    let lastArrival = 0;
+    let truncated = false;
+    outer: for (const chunk of chunks) {
+      const encrypted = isEncryptedChunk(chunk.body);
+      const records = decodeChunk(chunk.body, chunk.count, this.deps.keys);
+      const ts = chunk.arrivalMs / 1000;
+      const tail = encrypted ? ',"EncryptionType":"KMS"}' : '}';
+      for (let i = Math.max(0, it.position - chunk.firstPosition); i < records.length; i++) {
+        const position = chunk.firstPosition + i;
+        if (endingPosition !== null && position > endingPosition) break outer;
+        const record = records[i]!;
+        if (parts.length >= limit || (parts.length > 0 && bytes + record.data.byteLength > MAX_GET_BYTES)) {
+          truncated = true;
+          break outer;
+        }
+        const seq = encodeSequenceNumber({ streamId: stream.doc.id, shardIndex: shard.doc.index, position });
+        parts.push(`{"SequenceNumber":"${seq}","ApproximateArrivalTimestamp":${ts},"Data":"${Buffer.from(record.data).toString('base64')}","PartitionKey":${JSON.stringify(record.partitionKey)}${tail}`);
+        bytes += record.data.byteLength;
+        next = position + 1;
+        lastArrival = chunk.arrivalMs;
+      }
+    }
+    this.limiter.recordRead(stream.doc.id, shard.doc.index, bytes);
+    const atTip = !truncated && next >= shard.committedPosition;
+    const behind = atTip || parts.length === 0 ? 0 : Math.max(0, now - lastArrival);
+    let body = `{"Records":[${parts.join(',')}],"MillisBehindLatest":${behind}`;
+    if (endingPosition !== null && next > endingPosition) {
+      body += `,"ChildShards":${JSON.stringify(this.childShards(stream, shard))}}`;
+      return body;
+    }
+    const nextToken = this.iterators.encode({ streamId: stream.doc.id, shardIndex: shard.doc.index, position: next, issuedAtMs: now });
+    return `${body},"NextShardIterator":"${nextToken}"}`;
+  }
+
+  childShards(stream: StreamRuntime, parent: ShardRuntime) {
+    const children = [...stream.shards.values()].filter((s) => s.doc.parentIndex === parent.doc.index || s.doc.adjacentParentIndex === parent.doc.index);
+    return children.map((c) => ({
+      ShardId: shardIdFor(c.doc.index),
+      ParentShards: [c.doc.parentIndex, c.doc.adjacentParentIndex].filter((p): p is number => p !== null).map(shardIdFor),
+      HashKeyRange: { StartingHashKey: c.doc.startingHashKey, EndingHashKey: c.doc.endingHashKey },
+    }));
+  }
+}

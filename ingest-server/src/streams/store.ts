@@ -1,0 +1,77 @@
+/**
+ * The ShardStore seam: where Data Streams keeps stream metadata, record chunks and
+ * idempotent-producer state. The service owns positions, hashing, encryption and limits;
+ * a store only persists opaque chunks in position order and finds them again.
+ *
+ * Invariants every implementation keeps (store.contract.ts checks them):
+ * - commit() resolves only once everything in it is durable at the configured sync level,
+ *   and a commit is atomic: all of its chunks and its producer state land, or none do.
+ * - Commits become visible to readChunks in the order commit() was called.
+ * - readChunks returns chunks in increasing firstPosition, starting with the chunk that
+ *   contains fromPosition (if it still exists).
+ * - trimBefore deletes whole chunks only, and only those whose arrival is before the cutoff.
+ */
+
+export interface ChunkWrite {
+  streamId: number;
+  shardIndex: number;
+  /** Position of the chunk's first record; a chunk covers [firstPosition, firstPosition + count). */
+  firstPosition: number;
+  count: number;
+  /** Arrival time of every record in the chunk (ms since epoch). */
+  arrivalMs: number;
+  /** The encoded (and possibly encrypted) chunk body. */
+  body: Uint8Array;
+}
+
+export interface StoredChunk {
+  firstPosition: number;
+  count: number;
+  arrivalMs: number;
+  body: Uint8Array;
+}
+
+export interface ProducerWrite {
+  producerId: string;
+  /** Serialized producer state (last batch sequence and its response). */
+  state: string;
+}
+
+export interface CommitRequest {
+  chunks: ChunkWrite[];
+  producer?: ProducerWrite;
+}
+
+export interface ShardTail {
+  /** One past the last stored position, or null when the shard has no stored chunk. */
+  nextPosition: number | null;
+  lastArrivalMs: number | null;
+}
+
+export interface ShardStore {
+  open(): Promise<void>;
+  /** Waits for queued commits, then closes. */
+  close(): Promise<void>;
+
+  /** All persisted stream metadata documents (JSON text), by stream name. */
+  loadStreams(): Promise<Map<string, string>>;
+  /** Durably replaces one stream's metadata document. */
+  saveStream(name: string, document: string): Promise<void>;
+  /** Durably removes the metadata document and every chunk of stream `streamId`. */
+  deleteStream(name: string, streamId: number): Promise<void>;
+
+  commit(request: CommitRequest): Promise<void>;
+  /** Resolves once every commit called before it has resolved. */
+  barrier(): Promise<void>;
+  tail(streamId: number, shardIndex: number): Promise<ShardTail>;
+  readChunks(streamId: number, shardIndex: number, fromPosition: number, maxBytes: number, maxChunks: number): Promise<StoredChunk[]>;
+  /** First position of the first chunk whose arrival is at or after atMs; null when none is. */
+  positionAtTime(streamId: number, shardIndex: number, atMs: number): Promise<number | null>;
+  /** Deletes every chunk of the shard that arrived before beforeMs; returns how many. */
+  trimBefore(streamId: number, shardIndex: number, beforeMs: number): Promise<number>;
+
+  loadProducer(producerId: string): Promise<string | null>;
+  /** Small named values that must survive restarts (the iterator secret, for example). */
+  getSetting(name: string): Promise<string | null>;
+  putSetting(name: string, value: string): Promise<void>;
+}

@@ -1,0 +1,79 @@
+/**
+ * The one registry of coded errors. Each code names its HTTP status, the AWS exception name it
+ * is sent as on the wire, and a message template with {placeholders}. Domain code throws
+ * RivuletError with a code; the transport turns it into {"__type", "message"}.
+ */
+
+export interface ErrorSpec {
+  status: number;
+  awsType: string;
+  template: string;
+}
+
+export const ERRORS = {
+  // Protocol and transport
+  PROTOCOL_UNKNOWN_OPERATION: { status: 400, awsType: 'UnknownOperationException', template: '{message}' },
+  PROTOCOL_SERIALIZATION: { status: 400, awsType: 'SerializationException', template: '{message}' },
+  PROTOCOL_BODY_TOO_LARGE: { status: 413, awsType: 'SerializationException', template: 'Request body of {bytes} bytes exceeds the limit of {limit} bytes' },
+  PROTOCOL_VALIDATION: { status: 400, awsType: 'ValidationException', template: '{message}' },
+  PROTOCOL_NOT_FOUND: { status: 404, awsType: 'UnknownOperationException', template: 'No route for {method} {url}' },
+  PROTOCOL_INTERNAL: { status: 500, awsType: 'InternalFailure', template: 'The request processing has failed because of an unknown error.' },
+  PROTOCOL_UNAVAILABLE: { status: 503, awsType: 'ServiceUnavailable', template: 'The server is shutting down' },
+
+  // Authentication (SigV4)
+  AUTH_MISSING: { status: 403, awsType: 'MissingAuthenticationTokenException', template: 'Missing Authentication Token' },
+  AUTH_INCOMPLETE: { status: 403, awsType: 'IncompleteSignatureException', template: '{message}' },
+  AUTH_UNKNOWN_KEY: { status: 403, awsType: 'UnrecognizedClientException', template: 'The security token included in the request is invalid.' },
+  AUTH_BAD_SIGNATURE: {
+    status: 403,
+    awsType: 'InvalidSignatureException',
+    template: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+  },
+  AUTH_EXPIRED: { status: 403, awsType: 'InvalidSignatureException', template: 'Signature expired: {message}' },
+
+  // Data Streams
+  STREAMS_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: 'Stream {stream} under account {account} not found.' },
+  STREAMS_SHARD_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: 'Shard {shard} in stream {stream} under account {account} does not exist' },
+  STREAMS_CONSUMER_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: 'Consumer {consumer} not found.' },
+  STREAMS_IN_USE: { status: 400, awsType: 'ResourceInUseException', template: '{message}' },
+  STREAMS_LIMIT: { status: 400, awsType: 'LimitExceededException', template: '{message}' },
+  STREAMS_INVALID_ARGUMENT: { status: 400, awsType: 'InvalidArgumentException', template: '{message}' },
+  STREAMS_EXPIRED_ITERATOR: { status: 400, awsType: 'ExpiredIteratorException', template: 'Iterator expired. The iterator was created at time {created} while right now it is {now} which is further in the future than the tolerated delay of 300000 milliseconds.' },
+  STREAMS_THROUGHPUT: { status: 400, awsType: 'ProvisionedThroughputExceededException', template: 'Rate exceeded for shard {shard} in stream {stream} under account {account}.' },
+  STREAMS_KMS_NOT_FOUND: { status: 400, awsType: 'KMSNotFoundException', template: 'Key {keyId} does not exist in the key store' },
+  STREAMS_KMS_DISABLED: { status: 400, awsType: 'KMSDisabledException', template: 'Key {keyId} is disabled' },
+  STREAMS_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Storage failure: {message}' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Fills {name} placeholders; unknown placeholders are left visible so they get noticed. */
+export function formatTemplate(template: string, params: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+export class RivuletError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly awsType: string;
+  readonly params: Record<string, unknown>;
+
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(formatTemplate(spec.template, params), options);
+    this.name = 'RivuletError';
+    this.code = code;
+    this.status = spec.status;
+    this.awsType = spec.awsType;
+    this.params = params;
+  }
+
+  /** The AWS JSON error body: {"__type": "...Exception", "message": "..."}. */
+  toWire(): { __type: string; message: string } {
+    return { __type: this.awsType, message: this.message };
+  }
+}
+
+export function isRivuletError(e: unknown): e is RivuletError {
+  return e instanceof RivuletError;
+}

@@ -1,0 +1,5 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './hash-key.js';
+export * from './sequence-number.js';
+export * from './protocol.js';
