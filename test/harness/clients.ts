@@ -1,0 +1,21 @@
+/** Real AWS SDK v3 clients pointed at a test server. */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+
+/** The stock client: only endpoint, region and credentials (its default handler is HTTP/2). */
+export function stockKinesis(endpoint: string, credentials = TEST_CREDENTIALS): KinesisClient {
+  return new KinesisClient({ endpoint, region: 'us-east-1', credentials });
+}
+
+/** The same client over HTTP/1.1 keep-alive, as most load tools and older SDKs connect. */
+export function http1Kinesis(endpoint: string, credentials = TEST_CREDENTIALS): KinesisClient {
+  return new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+  });
+}
