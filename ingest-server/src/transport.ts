@@ -88,6 +88,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     });
     const h1Server = h1;
     front = net.createServer((socket) => {
+      // HTTP/2 writes frames in small pieces; with Nagle on, each waits out a delayed ACK (~40 ms).
+      socket.setNoDelay(true);
       let seen = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {
         seen = Buffer.concat([seen, chunk]);

@@ -143,6 +143,13 @@ describe('verifySigV4 with header auth', () => {
     expect(verifySigV4(req, lookup, NOW_MS).accessKeyId).toBe(ACCESS_KEY_ID);
   });
 
+  it('reads a signed Host from :authority when an HTTP/2 client sent no host header', async () => {
+    const original = await signed();
+    const { host, ...headers } = original.headers;
+    const req = { ...original, headers: { ...headers, ':authority': host } };
+    expect(verifySigV4(req, lookup, NOW_MS).accessKeyId).toBe(ACCESS_KEY_ID);
+  });
+
   it('returns UnrecognizedClientException for an unknown or revoked access key', async () => {
     const e = failure(await signed(), NOW_MS, () => null);
     expect(e.code).toBe('AUTH_UNKNOWN_KEY');

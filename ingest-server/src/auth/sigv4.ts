@@ -37,13 +37,10 @@ const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const AUTHORIZATION_HEADER = 'authorization';
 const DATE_HEADER = 'date';
 const HOST_HEADER = 'host';
+/** Presigned-URL query parameters (SigV4 query-string auth). */
 const QUERY = {
-  algorithm: 'X-Amz-Algorithm',
-  credential: 'X-Amz-Credential',
-  date: 'X-Amz-Date',
-  expires: 'X-Amz-Expires',
-  signedHeaders: 'X-Amz-SignedHeaders',
-  signature: 'X-Amz-Signature',
+  algorithm: 'X-Amz-Algorithm', credential: 'X-Amz-Credential', date: 'X-Amz-Date',
+  expires: 'X-Amz-Expires', signedHeaders: 'X-Amz-SignedHeaders', signature: 'X-Amz-Signature',
 } as const;
 
 /** SigV4: the request time may be at most 15 minutes away from the server's clock. */
@@ -91,7 +88,7 @@ export function verifySigV4(req: SigV4Request, lookupSecret: SecretLookup, nowMs
     req.method,
     canonicalPath(req.path),
     canonicalQuery(params),
-    ...auth.signedHeaders.map((name) => `${name}:${canonicalHeaderValue(headerValue(req.headers, name) ?? '')}`),
+    ...auth.signedHeaders.map((name) => `${name}:${canonicalHeaderValue(signedHeaderValue(req.headers, name))}`),
     '',
     auth.signedHeaders.join(';'),
     payloadHash(req, params),
@@ -118,15 +115,15 @@ function parseAuthorizationHeader(value: string, headers: SigV4Request['headers'
   const credential = fields.get('Credential');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  const amzDate = headerValue(headers, HEADERS.amzDate) ?? headerValue(headers, DATE_HEADER);
+  const amzDateHeader = headerValue(headers, HEADERS.amzDate);
+  const amzDate = amzDateHeader ?? headerValue(headers, DATE_HEADER);
   const missing: string[] = [];
   for (const [name, got] of [['Credential', credential], ['SignedHeaders', signedHeaders], ['Signature', signature]] as const) {
     if (!got) missing.push(`Authorization header requires '${name}' parameter.`);
   }
   if (amzDate === undefined) missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   if (!credential || !signedHeaders || !signature || amzDate === undefined) throw incomplete(missing.join(' '));
-  const fromAmzHeader = headerValue(headers, HEADERS.amzDate) !== undefined;
-  return buildAuth(credential, signedHeaders, signature, parseRequestDate(amzDate, !fromAmzHeader), null);
+  return buildAuth(credential, signedHeaders, signature, parseRequestDate(amzDate, amzDateHeader === undefined), null);
 }
 
 function parsePresigned(params: readonly QueryParam[]): ParsedAuth {
@@ -135,9 +132,7 @@ function parsePresigned(params: readonly QueryParam[]): ParsedAuth {
     get(QUERY.algorithm), get(QUERY.credential), get(QUERY.date), get(QUERY.expires), get(QUERY.signedHeaders), get(QUERY.signature),
   ];
   if (!algorithm || !credential || !date || !expires || !signedHeaders || !signature) {
-    throw incomplete(
-      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
-    );
+    throw incomplete(`Query-string authentication version 4 requires the ${Object.values(QUERY).join(', ')} parameters.`);
   }
   if (algorithm !== ALGORITHM) throw incomplete(`X-Amz-Algorithm only supports "${ALGORITHM}", not '${clip(algorithm)}'.`);
   const expiresS = /^\d{1,7}$/.test(expires) ? Number(expires) : NaN;
@@ -147,13 +142,9 @@ function parsePresigned(params: readonly QueryParam[]): ParsedAuth {
   return buildAuth(credential, signedHeaders, signature, parseRequestDate(date, false), expiresS);
 }
 
-function buildAuth(
-  credential: string,
-  signedHeaderList: string,
-  signature: string,
-  date: { amzDate: string; ms: number },
-  expiresS: number | null,
-): ParsedAuth {
+type RequestDate = { amzDate: string; ms: number };
+
+function buildAuth(credential: string, signedHeaderList: string, signature: string, date: RequestDate, expiresS: number | null): ParsedAuth {
   const parts = credential.split('/');
   const [accessKeyId, shortDate, region, service, terminator] = parts;
   if (parts.length !== 5 || !accessKeyId || !shortDate || !region || !service || terminator === undefined) {
@@ -176,7 +167,7 @@ function buildAuth(
 }
 
 /** X-Amz-Date is ISO 8601 basic format; a plain Date header may also be an HTTP-date. */
-function parseRequestDate(value: string, allowHttpDate: boolean): { amzDate: string; ms: number } {
+function parseRequestDate(value: string, allowHttpDate: boolean): RequestDate {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim());
   if (m) {
     const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
@@ -188,22 +179,18 @@ function parseRequestDate(value: string, allowHttpDate: boolean): { amzDate: str
   throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${clip(value)}'. See http://en.wikipedia.org/wiki/ISO_8601`);
 }
 
+/** Header auth allows 15 minutes of skew either way; a presigned URL lives X-Amz-Expires seconds. */
 function checkTime(auth: ParsedAuth, nowMs: number): void {
   const now = isoBasic(nowMs);
+  let message: string | undefined;
   if (auth.amzDateMs - nowMs > MAX_CLOCK_SKEW_MS) {
-    throw new RivuletError('AUTH_EXPIRED', {
-      message: `${auth.amzDate} is still later than ${isoBasic(nowMs + MAX_CLOCK_SKEW_MS)} (${now} + 15 min.)`,
-    });
+    message = `${auth.amzDate} is still later than ${isoBasic(nowMs + MAX_CLOCK_SKEW_MS)} (${now} + 15 min.)`;
+  } else if (auth.expiresS !== null && nowMs > auth.amzDateMs + auth.expiresS * 1000) {
+    message = `presigned URL from ${auth.amzDate} valid for ${auth.expiresS} s has expired at ${now}`;
+  } else if (auth.expiresS === null && nowMs - auth.amzDateMs > MAX_CLOCK_SKEW_MS) {
+    message = `${auth.amzDate} is now earlier than ${isoBasic(nowMs - MAX_CLOCK_SKEW_MS)} (${now} - 15 min.)`;
   }
-  if (auth.expiresS !== null) {
-    if (nowMs > auth.amzDateMs + auth.expiresS * 1000) {
-      throw new RivuletError('AUTH_EXPIRED', { message: `presigned URL from ${auth.amzDate} valid for ${auth.expiresS} s has expired at ${now}` });
-    }
-  } else if (nowMs - auth.amzDateMs > MAX_CLOCK_SKEW_MS) {
-    throw new RivuletError('AUTH_EXPIRED', {
-      message: `${auth.amzDate} is now earlier than ${isoBasic(nowMs - MAX_CLOCK_SKEW_MS)} (${now} - 15 min.)`,
-    });
-  }
+  if (message !== undefined) throw new RivuletError('AUTH_EXPIRED', { message });
 }
 
 /**
@@ -281,6 +268,11 @@ function payloadHash(req: SigV4Request, params: readonly QueryParam[]): string {
 function signatureMatches(expected: Buffer, provided: string): boolean {
   if (!/^[0-9a-f]{64}$/.test(provided)) return false;
   return timingSafeEqual(expected, Buffer.from(provided, 'hex'));
+}
+
+/** HTTP/2 clients may send only :authority where the signer saw a Host header. */
+function signedHeaderValue(headers: SigV4Request['headers'], name: string): string {
+  return headerValue(headers, name) ?? (name === HOST_HEADER ? headerValue(headers, ':authority') : undefined) ?? '';
 }
 
 function headerValue(headers: SigV4Request['headers'], name: string): string | undefined {
