@@ -22,8 +22,6 @@ export interface ServerDeps {
   store?: ShardStore;
   /** The key store for encryption at rest; null disables StartStreamEncryption. */
   keys?: StreamKeys | null;
-  /** Looks up the secret of an access key, for SigV4; required when auth is sigv4. */
-  lookupSecret?: (accessKeyId: string) => string | null;
   /** Installs request authentication (plugins/sigv4-auth.ts in production). */
   installAuth?: (app: FastifyInstance) => void;
 }

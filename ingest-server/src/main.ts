@@ -4,10 +4,53 @@
  *   rivulet-ingest keys create|list|revoke
  */
 import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { systemClock } from '@rivulet/shared';
-import { buildServer } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { buildServer, resolveAuthMode } from './app.js';
+import { CredentialsStore, defaultCredentialsPath } from './auth/credentials.js';
+import { runKeysCommand } from './auth/keys-command.js';
+import { ConfigError, loadConfig, type ServerConfig } from './config.js';
+import { LocalKeyStore } from './keystore/key-store.js';
+import { registerSigV4Auth } from './plugins/sigv4-auth.js';
+
+/** `rivulet-ingest keys ...`: --data-dir / --credentials-file (or their env) pick the file. */
+async function keysCommand(argv: string[]): Promise<number> {
+  const rest: string[] = [];
+  let dataDir = process.env.RIVULET_DATA_DIR ?? './data';
+  let file = process.env.RIVULET_CREDENTIALS_FILE;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') dataDir = argv[++i] ?? dataDir;
+    else if (argv[i] === '--credentials-file') file = argv[++i];
+    else rest.push(argv[i]!);
+  }
+  const credentialsFile = file ?? defaultCredentialsPath(resolve(dataDir));
+  mkdirSync(resolve(credentialsFile, '..'), { recursive: true });
+  return runKeysCommand(rest, { credentialsFile, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+}
+
+/** RIVULET_MASTER_KEY (base64 of 32 bytes) wraps the key store's material, when set. */
+function masterKey(): Buffer | undefined {
+  const text = process.env.RIVULET_MASTER_KEY;
+  if (!text) return undefined;
+  const key = Buffer.from(text, 'base64');
+  if (key.byteLength !== 32) throw new ConfigError('RIVULET_MASTER_KEY must be the base64 of exactly 32 bytes');
+  return key;
+}
+
+async function authDeps(config: ServerConfig) {
+  if (resolveAuthMode(config) !== 'sigv4') return {};
+  const credentials = await CredentialsStore.open(config.credentialsFile ?? defaultCredentialsPath(config.dataDir));
+  if (credentials.listKeys().every((k) => k.revoked)) {
+    throw new ConfigError(`auth sigv4 needs an access key: run \`rivulet-ingest keys create --data-dir ${config.dataDir}\``);
+  }
+  // Keys created or revoked by `rivulet-ingest keys` in another process take effect within 2 s.
+  systemClock.setInterval(() => void credentials.reloadIfChanged().catch(() => undefined), 2_000);
+  return {
+    installAuth: (app: Parameters<typeof registerSigV4Auth>[0]) =>
+      registerSigV4Auth(app, { lookupSecret: (id) => credentials.secretFor(id), clock: systemClock }),
+  };
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
@@ -17,14 +60,17 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (argv[0] === 'keys') return keysCommand(argv.slice(1));
   const config = loadConfig(argv, process.env);
   mkdirSync(config.dataDir, { recursive: true });
   const logger = pino({ level: config.logLevel, base: { service: 'rivulet-ingest' } });
-  const server = await buildServer({ config, clock: systemClock, logger });
+  const keys = await LocalKeyStore.open({ dir: join(config.dataDir, 'keys'), masterKey: masterKey(), clock: systemClock, region: config.region, accountId: config.accountId });
+  const server = await buildServer({ config, clock: systemClock, logger, keys, ...(await authDeps(config)) });
   const listener = await server.listen();
   const { address, port } = listener.address;
   const host = address.includes(':') ? `[${address}]` : address;
   const auth = server.authMode === 'none' ? 'auth none (loopback only: every request is accepted unsigned)' : 'auth sigv4';
+  if (server.authMode === 'none') logger.warn('authentication is off: allowed only because the server is bound to loopback');
   process.stdout.write(`rivulet-ingest listening on ${listener.protocol}://${host}:${port} (${auth}, data ${config.dataDir})\n`);
 
   let stopping = false;

@@ -5,7 +5,7 @@
  * (opts.lookupSecret), or the error body (the app's error handler renders RivuletError).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '@rivulet/shared';
+import { RivuletError, type Clock } from '@rivulet/shared';
 import { verifySigV4, type SecretLookup, type SigV4Request } from '../auth/sigv4.js';
 
 declare module 'fastify' {
@@ -31,6 +31,13 @@ const EMPTY_BODY = Buffer.alloc(0);
  * registerSigV4Auth(app, { lookupSecret: (id) => credentials.secretFor(id), clock: deps.clock });
  */
 export function registerSigV4Auth(app: FastifyInstance, opts: SigV4AuthOptions): void {
+  // Refuse unsigned requests before their bodies are read and parsed.
+  app.addHook('onRequest', async (request) => {
+    const url = request.raw.url ?? '';
+    if (request.headers.authorization === undefined && !/[?&]X-Amz-Algorithm=/i.test(url)) {
+      throw new RivuletError('AUTH_MISSING');
+    }
+  });
   app.addHook('preHandler', async (request) => {
     const { accessKeyId } = verifySigV4(toSigV4Request(request), opts.lookupSecret, opts.clock.now());
     request.principal = accessKeyId;

@@ -12,6 +12,7 @@ import type { Resharder } from './resharding.js';
 export class RetentionTrimmer {
   private timer: TimerHandle | null = null;
   private running: Promise<number> | null = null;
+  private queued: Promise<number> | null = null;
 
   constructor(
     private readonly deps: StreamsDeps,
@@ -24,13 +25,26 @@ export class RetentionTrimmer {
 
   async stop(): Promise<void> {
     this.timer?.cancel();
+    await this.queued;
     await this.running;
   }
 
-  /** Trims every shard of every stream once; returns how many chunks were deleted. */
+  /**
+   * Trims every shard of every stream in a pass that starts after this call (so it sees the
+   * clock as it is now); calls made while a pass runs share one follow-up pass.
+   */
   runOnce(): Promise<number> {
-    this.running ??= this.trimAll().finally(() => (this.running = null));
-    return this.running;
+    if (!this.running) {
+      this.running = this.trimAll().finally(() => (this.running = null));
+      return this.running;
+    }
+    this.queued ??= this.running
+      .catch(() => 0)
+      .then(() => {
+        this.queued = null;
+        return this.runOnce();
+      });
+    return this.queued;
   }
 
   private async trimAll(): Promise<number> {
