@@ -68,6 +68,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   const sessions = new Set<Http2Session>();
   let front: net.Server;
   let h1: http.Server | null = null;
+  const busy = new Map<Socket, number>();
+  const isHttp2 = new WeakSet<Socket>();
+  let closing = false;
 
   if (options.tls) {
     const secure = http2.createSecureServer(
@@ -81,6 +84,17 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     front = secure;
   } else {
     h1 = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+    // This server never listens itself, so Node does not track its connections for
+    // closeIdleConnections(); count in-flight requests per socket instead.
+    h1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (busy.get(socket) ?? 1) - 1;
+        busy.set(socket, left);
+        if (left === 0 && closing) socket.destroy();
+      });
+    });
     const h2 = http2.createServer({}, h2handler);
     h2.on('session', (s) => {
       sessions.add(s);
@@ -99,6 +113,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         socket.off('data', onData);
         socket.pause();
         if (isH2) {
+          isHttp2.add(socket);
           h2.emit('connection', replayingDuplex(socket, seen));
         } else {
           socket.unshift(seen);
@@ -112,7 +127,10 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   }
   front.on('connection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      busy.delete(socket);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -127,18 +145,17 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     address: front.address() as AddressInfo,
     protocol: options.tls ? 'https' : 'http',
     async close(graceMs = 5_000) {
+      closing = true;
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const s of sessions) s.close();
-      h1?.closeIdleConnections();
+      // Idle HTTP/1.1 keep-alive sockets close now; busy ones right after their response.
+      for (const socket of sockets) if ((busy.get(socket) ?? 0) === 0 && !isHttp2.has(socket)) socket.destroy();
       const deadline = setTimeout(() => {
         for (const s of sockets) s.destroy();
       }, graceMs);
       deadline.unref();
-      const poll = setInterval(() => h1?.closeIdleConnections(), 100);
-      poll.unref();
       await closed;
       clearTimeout(deadline);
-      clearInterval(poll);
     },
   };
 }
