@@ -55,6 +55,8 @@ interface Wire {
   path?: string;
   headers?: Record<string, string>;
   body: string | Buffer;
+  /** Send the body with Transfer-Encoding: chunked instead of a Content-Length. */
+  chunked?: boolean;
 }
 
 interface Answer {
@@ -157,7 +159,7 @@ function caseGenerator(fx: Fixtures): () => Wire {
       }
     }
   }
-  let hugeBodies = 3;
+  let hugeBodies = 5;
   const valid = (action = pick(actions)) => ({ action, body: fields(bodies[action]!()) });
   const makers: [number, () => Wire][] = [
     [4, () => {
@@ -187,7 +189,11 @@ function caseGenerator(fx: Fixtures): () => Wire {
     [3, () => ({ kind: 'json-not-object', action: pick(actions), body: pick(['[]', '[{}]', '"x"', '1', 'true', 'null', '""']) })],
     [3, () => ({ kind: 'unknown-target', target: pick([`${TARGET}.Bogus`, `${TARGET}.`, `${TARGET}`, '.', '', 'Firehose_20150804.PutRecord', `${TARGET}.putRecord`, `${TARGET}.PutRecord.Extra`, `kinesis_20131202.PutRecord`, `${TARGET}.__proto__`, `${TARGET}.constructor`, printable(1 + int(30))]), body: render(valid().body) })],
     [2, () => ({ kind: 'missing-target', target: null, body: render(valid().body) })],
-    [3, () => ({ kind: 'content-type', action: 'ListStreams', body: '{}', contentType: pick([null, 'application/json', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/x-amz-json-1.0', 'application/x-amz-json-1.1; charset=utf-8', 'application/x-amz-cbor-1.1', '*/*', printable(int(20))]) })],
+    [3, () => {
+      const { action, body } = valid();
+      const contentType = pick([null, 'application/json', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/x-amz-json-1.0', 'application/x-amz-json-1.1; charset=utf-8', 'application/x-amz-cbor-1.1', '*/*', printable(int(20))]);
+      return { kind: 'content-type', action, body: render(body), contentType };
+    }],
     [3, () => ({ kind: 'empty-body', action: pick(actions), body: '', contentType: pick([AMZ_JSON, null, 'application/json']) })],
     [3, () => ({ kind: 'random-bytes', action: pick(actions), body: randomBytes(int(4_096)) })],
     [3, () => {
@@ -250,7 +256,11 @@ function caseGenerator(fx: Fixtures): () => Wire {
         () => ({ ...wire, action: 'PutRecords', body: render(valid('PutRecords').body), headers: { 'x-rivulet-producer-id': printable(int(140)), 'x-rivulet-producer-seq': pick(['-1', '1.5', 'x', '99999999999999999999', '3']) } }),
       ])();
     }],
-    [1, () => (hugeBodies-- > 0 ? { kind: 'huge-body', action: 'PutRecord', body: Buffer.alloc(HUGE_BODY_BYTES, 0x61) } : { kind: 'empty-body', body: '' })],
+    [1, () => {
+      if (hugeBodies-- <= 0) return { kind: 'empty-body', body: '' };
+      const chunked = hugeBodies % 2 === 0;
+      return { kind: chunked ? 'huge-body-chunked' : 'huge-body', action: 'PutRecord', chunked, body: Buffer.alloc(HUGE_BODY_BYTES, 0x61) };
+    }],
   ];
   const totalWeight = makers.reduce((sum, [w]) => sum + w, 0);
   return () => {
@@ -302,7 +312,7 @@ function forgePageToken(fx: Fixtures): string {
 
 function send(port: number, agent: http.Agent, wire: Wire): Promise<Answer | { error: string }> {
   const body = typeof wire.body === 'string' ? Buffer.from(wire.body, 'utf8') : wire.body;
-  const headers: Record<string, string | number> = { 'content-length': body.byteLength, ...wire.headers };
+  const headers: Record<string, string | number> = { ...(wire.chunked ? {} : { 'content-length': body.byteLength }), ...wire.headers };
   const target = wire.target === undefined ? `${TARGET}.${wire.action ?? 'ListStreams'}` : wire.target;
   if (target !== null) headers['x-amz-target'] = target;
   const contentType = wire.contentType === undefined ? AMZ_JSON : wire.contentType;
@@ -323,8 +333,8 @@ function send(port: number, agent: http.Agent, wire: Wire): Promise<Answer | { e
         res.on('error', (e) => resolve({ error: `response: ${e.message}` }));
       },
     );
-    // The server may answer and close while a large body is still being written (413), so a
-    // write error after the response started is expected; before it, it is a failure.
+    // The server answers 413 and closes while a large body is still being written, so a write
+    // error after the response started is expected; before it, it is a failure.
     req.on('error', (e) => {
       if (!answered) resolve({ error: `${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}` });
     });
@@ -341,7 +351,13 @@ function send(port: number, agent: http.Agent, wire: Wire): Promise<Answer | { e
       }
       if (!answered) req.end();
     };
-    pump();
+    // With a Content-Length over the limit the server refuses on the headers alone: give it the
+    // chance before writing, so its answer is not lost to the reset of an unread upload.
+    if (wire.chunked) pump();
+    else {
+      req.flushHeaders();
+      setTimeout(pump, 200);
+    }
   });
 }
 
@@ -412,6 +428,12 @@ describe('protocol fuzzing', () => {
         count(kinds, wire.kind);
         const answer = await send(server.port, agent, wire);
         if ('error' in answer) {
+          // A chunked upload over the limit is read up to it and then refused; the connection
+          // closes under the rest of the upload and the 413 may be lost to the TCP reset.
+          if (wire.kind === 'huge-body-chunked') {
+            count(statuses, 'reset');
+            continue;
+          }
           count(statuses, 'no response');
           failures.push(`${describeCase(wire)} -> ${answer.error}`);
           continue;

@@ -5,6 +5,7 @@ import {
   PutRecordCommand,
   PutRecordsCommand,
   IncreaseStreamRetentionPeriodCommand,
+  ListShardsCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,5 +135,41 @@ describe('per-shard throughput limits', () => {
       const res = await kinesis.send(new PutRecordsCommand({ StreamName: 'bulk', Records: Array.from({ length: 500 }, () => ({ PartitionKey: 'k', Data: enc('x') })) }));
       expect(res.FailedRecordCount).toBe(0);
     }
+  });
+});
+
+describe('ON_DEMAND streams', () => {
+  it('split a hot shard by themselves, measured from the write rate', async () => {
+    const { env, kinesis } = await open({ streams: { autoscale: { intervalMs: 1000, thresholdRatio: 0.5 } } });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'od', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    const open4 = await kinesis.send(new ListShardsCommand({ StreamName: 'od', ShardFilter: { Type: 'AT_LATEST' } }));
+    expect(open4.Shards).toHaveLength(4);
+    // 600 records/s into shard 0 passes half its 1000 records/s limit; the other shards stay cold.
+    for (let i = 0; i < 2; i++) {
+      await kinesis.send(new PutRecordsCommand({ StreamName: 'od', Records: Array.from({ length: 300 }, () => ({ PartitionKey: 'k', ExplicitHashKey: '0', Data: enc('x') })) }));
+    }
+    env.clock.advance(1000);
+    let shards = open4.Shards!;
+    for (let i = 0; i < 50 && shards.length === 4; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      shards = (await kinesis.send(new ListShardsCommand({ StreamName: 'od', ShardFilter: { Type: 'AT_LATEST' } }))).Shards!;
+    }
+    expect(shards).toHaveLength(5);
+    expect(shards.filter((s) => s.ParentShardId === 'shardId-000000000000')).toHaveLength(2);
+    // A quiet interval changes nothing.
+    env.clock.advance(1000);
+    await env.server.streams.autoscaler.runOnce();
+    expect((await kinesis.send(new ListShardsCommand({ StreamName: 'od', ShardFilter: { Type: 'AT_LATEST' } }))).Shards).toHaveLength(5);
+  });
+
+  it('leave PROVISIONED streams alone however hot', async () => {
+    const { env, kinesis } = await open({ streams: { autoscale: { intervalMs: 1000, thresholdRatio: 0.5 } } });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'prov', ShardCount: 1 }));
+    for (let i = 0; i < 2; i++) {
+      await kinesis.send(new PutRecordsCommand({ StreamName: 'prov', Records: Array.from({ length: 300 }, () => ({ PartitionKey: 'k', Data: enc('x') })) }));
+    }
+    env.clock.advance(1000);
+    expect(await env.server.streams.autoscaler.runOnce()).toBe(0);
+    expect((await kinesis.send(new ListShardsCommand({ StreamName: 'prov' }))).Shards).toHaveLength(1);
   });
 });
