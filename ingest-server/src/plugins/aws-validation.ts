@@ -28,9 +28,34 @@ function memberPath(path: string): string {
     .join('.');
 }
 
+/** A short preview of a value; bounded in depth and length, since bodies can be hostile. */
+function preview(value: unknown, budget: { left: number }, depth: number): string {
+  if (budget.left <= 0) return '';
+  let text: string;
+  if (value === null || typeof value !== 'object') text = JSON.stringify(value) ?? 'null';
+  else if (depth >= 4) text = Array.isArray(value) ? '[...]' : '{...}';
+  else if (Array.isArray(value)) {
+    const parts: string[] = [];
+    for (const item of value) {
+      if (budget.left <= 0) break;
+      parts.push(preview(item, budget, depth + 1));
+    }
+    text = `[${parts.join(',')}]`;
+  } else {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      if (budget.left <= 0) break;
+      parts.push(`${JSON.stringify(k)}:${preview(v, budget, depth + 1)}`);
+    }
+    text = `{${parts.join(',')}}`;
+  }
+  budget.left -= text.length;
+  return text;
+}
+
 function shown(value: unknown): string {
   if (value === undefined || value === null) return 'null';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' ? value : preview(value, { left: 120 }, 0);
   return `'${text.length > 100 ? `${text.slice(0, 100)}...` : text}'`;
 }
 
@@ -73,28 +98,39 @@ export function compileValidator<T>(schema: TSchema): InputValidator<T> {
   const check: TypeCheck<TSchema> = TypeCompiler.Compile(schema);
   return {
     validate(input: unknown): T {
-      if (check.Check(input)) return input as T;
-      const messages: string[] = [];
-      const seen = new Set<string>();
-      for (const error of check.Errors(input)) {
-        if (seen.has(error.path)) continue;
-        seen.add(error.path);
-        if (TYPE_ERRORS.has(error.type) && error.value !== undefined) {
-          throw new RivuletError('PROTOCOL_SERIALIZATION', {
-            message: `Unexpected value at '${memberPath(error.path) || 'request'}': ${error.message.toLowerCase()}`,
-          });
-        }
-        const rule = constraint(error);
-        if (rule === null) {
-          throw new RivuletError('PROTOCOL_SERIALIZATION', { message: `Unexpected value at '${memberPath(error.path) || 'request'}'` });
-        }
-        messages.push(`Value ${error.type === ValueErrorType.ObjectRequiredProperty ? 'null' : shown(error.value)} at '${memberPath(error.path)}' failed to satisfy constraint: ${rule}`);
-        if (messages.length >= 10) break;
+      try {
+        if (check.Check(input)) return input as T;
+        explain(input);
+      } catch (err) {
+        if (err instanceof RivuletError) throw err;
+        // A hostile shape (nesting deep enough to exhaust the stack) is a client error.
+        throw new RivuletError('PROTOCOL_SERIALIZATION', { message: 'Request body is nested too deeply' }, { cause: err });
       }
-      const count = messages.length;
-      throw new RivuletError('PROTOCOL_VALIDATION', {
-        message: `${count} validation error${count === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
-      });
+      throw new RivuletError('PROTOCOL_SERIALIZATION', { message: 'Request body does not match the operation' });
     },
   };
+
+  function explain(input: unknown): never {
+    const messages: string[] = [];
+    const seen = new Set<string>();
+    for (const error of check.Errors(input)) {
+      if (seen.has(error.path)) continue;
+      seen.add(error.path);
+      if (TYPE_ERRORS.has(error.type) && error.value !== undefined) {
+        throw new RivuletError('PROTOCOL_SERIALIZATION', {
+          message: `Unexpected value at '${memberPath(error.path) || 'request'}': ${error.message.toLowerCase()}`,
+        });
+      }
+      const rule = constraint(error);
+      if (rule === null) {
+        throw new RivuletError('PROTOCOL_SERIALIZATION', { message: `Unexpected value at '${memberPath(error.path) || 'request'}'` });
+      }
+      messages.push(`Value ${error.type === ValueErrorType.ObjectRequiredProperty ? 'null' : shown(error.value)} at '${memberPath(error.path)}' failed to satisfy constraint: ${rule}`);
+      if (messages.length >= 10) break;
+    }
+    const count = messages.length;
+    throw new RivuletError('PROTOCOL_VALIDATION', {
+      message: `${count} validation error${count === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
+    });
+  }
 }

@@ -19,6 +19,12 @@ const StreamMode = Enum('PROVISIONED', 'ON_DEMAND');
 const StreamRef = { StreamName: Type.Optional(StreamName), StreamARN: Type.Optional(StreamARN) };
 const obj = <P extends Record<string, TSchema>>(props: P) => Type.Object(props);
 
+export const ShardFilter = obj({
+  Type: Enum('AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP'),
+  ShardId: Type.Optional(ShardId),
+  Timestamp: Type.Optional(Timestamp),
+});
+
 const PutRecordsEntry = obj({
   Data: Type.String(),
   PartitionKey: Type.String({ minLength: 1, maxLength: 256 }),
@@ -50,13 +56,7 @@ export const Schemas = {
     ExclusiveStartShardId: Type.Optional(ShardId),
     MaxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     StreamCreationTimestamp: Type.Optional(Timestamp),
-    ShardFilter: Type.Optional(
-      obj({
-        Type: Enum('AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP'),
-        ShardId: Type.Optional(ShardId),
-        Timestamp: Type.Optional(Timestamp),
-      }),
-    ),
+    ShardFilter: Type.Optional(ShardFilter),
   }),
   UpdateStreamMode: obj({ StreamARN, StreamModeDetails: obj({ StreamMode }) }),
   PutRecord: obj({

@@ -1,10 +1,12 @@
+import type { Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { RivuletError, parseShardId } from '@rivulet/shared';
 import { decodePageToken, describeShard, encodePageToken, sortedShards } from '../describe.js';
 import type { ShardRuntime } from '../model.js';
-import { Schemas } from '../schemas.js';
+import { Schemas, ShardFilter } from '../schemas.js';
 import { streamsAction } from './define.js';
 
-type Filter = NonNullable<(typeof Schemas.ListShards)['static']['ShardFilter']>;
+type Filter = Static<typeof ShardFilter>;
 
 function openAt(shard: ShardRuntime, atMs: number): boolean {
   return shard.doc.createdAtMs <= atMs && (shard.doc.closedAtMs === undefined || shard.doc.closedAtMs > atMs);
@@ -44,12 +46,13 @@ export const listShards = streamsAction('ListShards', Schemas.ListShards, async 
       throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: 'NextToken cannot be combined with StreamName, ExclusiveStartShardId or ShardFilter.' });
     }
     const token = decodePageToken(input.NextToken);
-    if (!token || typeof token.stream !== 'string' || typeof token.after !== 'number') {
+    const badFilter = token?.filter !== undefined && !Value.Check(ShardFilter, token?.filter);
+    if (!token || typeof token.stream !== 'string' || typeof token.after !== 'number' || badFilter) {
       throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: 'Invalid NextToken.' });
     }
     ref = { StreamName: token.stream, StreamARN: undefined };
     after = token.after;
-    filter = (token.filter as Filter | undefined) ?? undefined;
+    filter = token.filter as Filter | undefined;
   } else if (input.ExclusiveStartShardId !== undefined) {
     after = parseShardId(input.ExclusiveStartShardId);
     if (after === null) throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `Invalid ExclusiveStartShardId ${input.ExclusiveStartShardId}` });
