@@ -6,6 +6,7 @@ import {
   PutRecordsCommand,
   IncreaseStreamRetentionPeriodCommand,
   ListShardsCommand,
+  SplitShardCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +49,24 @@ describe('retention with an injected clock', () => {
     expect(await readFromHorizon(kinesis, 'ret')).toEqual(['old', 'new']);
     expect(await env.server.streams.trimmer.runOnce()).toBe(1);
     expect(await readFromHorizon(kinesis, 'ret')).toEqual(['new']);
+  });
+
+  it('drops closed shards from the shard list once they are older than the retention period', async () => {
+    const { env, kinesis } = await open({ streams: { retentionCheckIntervalMs: 10 * 24 * HOUR } });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'old-shards', ShardCount: 1 }));
+    await kinesis.send(new PutRecordCommand({ StreamName: 'old-shards', PartitionKey: 'k', Data: enc('parent') }));
+    await kinesis.send(new SplitShardCommand({ StreamName: 'old-shards', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: '1000' }));
+    env.clock.advance(23 * HOUR);
+    await env.server.streams.trimmer.runOnce();
+    expect((await kinesis.send(new ListShardsCommand({ StreamName: 'old-shards' }))).Shards).toHaveLength(3);
+    env.clock.advance(2 * HOUR);
+    await env.server.streams.trimmer.runOnce();
+    const after = await kinesis.send(new ListShardsCommand({ StreamName: 'old-shards' }));
+    expect(after.Shards!.map((s) => s.ShardId)).toEqual(['shardId-000000000001', 'shardId-000000000002']);
+    // Children keep naming their expired parent, as in Kinesis, and are now where reading starts.
+    expect(after.Shards![0]!.ParentShardId).toBe('shardId-000000000000');
+    const horizon = await kinesis.send(new ListShardsCommand({ StreamName: 'old-shards', ShardFilter: { Type: 'AT_TRIM_HORIZON' } }));
+    expect(horizon.Shards).toHaveLength(2);
   });
 
   it('runs the trimmer on its own timer', async () => {

@@ -6,6 +6,7 @@
  */
 import type { TimerHandle } from '@rivulet/shared';
 import type { StreamsDeps } from './deps.js';
+import type { StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
 import type { Resharder } from './resharding.js';
 
@@ -59,9 +60,24 @@ export class RetentionTrimmer {
           this.deps.logger.error({ err, stream: stream.doc.name, shard: shard.doc.index }, 'retention trim failed; will retry');
         }
       }
+      await this.forgetExpiredShards(stream, cutoff);
     }
     if (deleted > 0) this.deps.logger.debug({ deleted }, 'retention trimmer deleted expired chunks');
     return deleted;
+  }
+
+  /** Kinesis: a closed shard leaves the shard list once it is older than the retention period. */
+  private async forgetExpiredShards(stream: StreamRuntime, cutoff: number): Promise<void> {
+    const expired = stream.doc.shards.filter((s) => s.closedAtMs !== undefined && s.closedAtMs < cutoff);
+    if (expired.length === 0 || stream.updating) return;
+    const gone = new Set(expired.map((s) => s.index));
+    stream.doc.shards = stream.doc.shards.filter((s) => !gone.has(s.index));
+    for (const index of gone) stream.shards.delete(index);
+    try {
+      await this.registry.save(stream);
+    } catch (err) {
+      this.deps.logger.error({ err, stream: stream.doc.name }, 'saving the shard list after retention failed; will retry');
+    }
   }
 }
 
