@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '@rivulet/shared';
 import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
 import { AwsJsonRouter } from './plugins/aws-json.js';
-import { registerErrorHandler } from './plugins/errors.js';
+import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
 import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
 import { listen, type Listener, type RequestHandler } from './transport.js';
 
@@ -54,6 +54,8 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     return503OnClosing: false,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    // Errors Fastify raises before routing (an undecodable URL, say) get the AWS shape too.
+    frameworkErrors: (error, request, reply) => void sendAwsError(error, request, reply, config.bodyLimitBytes),
     serverFactory: (h) => {
       handler = h as RequestHandler;
       // Fastify never listens on this server: transport.ts owns the socket and calls `h`.

@@ -14,7 +14,7 @@ export const ERRORS = {
   // Protocol and transport
   PROTOCOL_UNKNOWN_OPERATION: { status: 400, awsType: 'UnknownOperationException', template: '{message}' },
   PROTOCOL_SERIALIZATION: { status: 400, awsType: 'SerializationException', template: '{message}' },
-  PROTOCOL_BODY_TOO_LARGE: { status: 413, awsType: 'SerializationException', template: 'Request body of {bytes} bytes exceeds the limit of {limit} bytes' },
+  PROTOCOL_BODY_TOO_LARGE: { status: 413, awsType: 'SerializationException', template: 'Request body exceeds the limit of {limit} bytes' },
   PROTOCOL_VALIDATION: { status: 400, awsType: 'ValidationException', template: '{message}' },
   PROTOCOL_NOT_FOUND: { status: 404, awsType: 'UnknownOperationException', template: 'No route for {method} {url}' },
   PROTOCOL_INTERNAL: { status: 500, awsType: 'InternalFailure', template: 'The request processing has failed because of an unknown error.' },

@@ -56,7 +56,11 @@ export class AwsJsonRouter {
       _req.rawBody = body;
       if (body.byteLength === 0) return done(null, {});
       try {
-        done(null, JSON.parse(body.toString('utf8')));
+        const value: unknown = JSON.parse(body.toString('utf8'));
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          return done(new RivuletError('PROTOCOL_SERIALIZATION', { message: 'The request body must be a JSON object' }));
+        }
+        done(null, value);
       } catch (cause) {
         done(new RivuletError('PROTOCOL_SERIALIZATION', { message: 'Start of structure or map found where not expected.' }, { cause }));
       }
@@ -67,7 +71,8 @@ export class AwsJsonRouter {
 
   private async dispatch(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const target = request.headers[HEADERS.target];
-    const [prefix, name] = typeof target === 'string' ? target.split('.', 2) : [];
+    const parts = typeof target === 'string' ? target.split('.') : [];
+    const [prefix, name] = parts.length === 2 ? parts : [];
     const action = prefix !== undefined && name !== undefined ? this.services.get(prefix)?.get(name) : undefined;
     if (!action) {
       throw new RivuletError('PROTOCOL_UNKNOWN_OPERATION', { message: typeof target === 'string' ? `Unknown operation ${target}` : 'Missing X-Amz-Target header' });
