@@ -51,8 +51,10 @@ export class RetentionTrimmer {
   private async trimAll(): Promise<number> {
     let deleted = 0;
     const now = this.deps.clock.now();
+    const cutoffs = new Map<number, number>();
     for (const stream of this.registry.list()) {
       const cutoff = now - stream.doc.retentionHours * 3_600_000;
+      cutoffs.set(stream.doc.id, cutoff);
       for (const shard of stream.shards.values()) {
         try {
           deleted += await this.deps.store.trimBefore(stream.doc.id, shard.doc.index, cutoff);
@@ -61,6 +63,12 @@ export class RetentionTrimmer {
         }
       }
       await this.forgetExpiredShards(stream, cutoff);
+    }
+    try {
+      const segments = await this.deps.store.sweep(cutoffs);
+      if (segments > 0) this.deps.logger.info({ segments }, 'retention freed log segments');
+    } catch (err) {
+      this.deps.logger.error({ err }, 'freeing log segments failed; will retry');
     }
     if (deleted > 0) this.deps.logger.debug({ deleted }, 'retention trimmer deleted expired chunks');
     return deleted;

@@ -1,17 +1,26 @@
 /**
- * LevelDB ShardStore (classic-level): the embedded default for one machine.
+ * The embedded ShardStore for one machine: record chunks in an append-only segment log
+ * (segment-log.ts), indexed in LevelDB (classic-level).
  *
  * Invariants:
  * - Keys are binary and big-endian, so one shard's chunks form one contiguous, ordered range:
- *     0x02 | streamId u32 | shardIndex u32 | firstPosition u64   -> count u32 | arrivalMs f64 | body
+ *     0x02 | streamId u32 | shardIndex u32 | firstPosition u64
+ *       -> count u32 | arrivalMs f64 | segment u32 | offset f64 | length u32   (where the body is)
  *   and a time index, one entry per chunk, makes AT_TIMESTAMP and retention range operations:
  *     0x03 | streamId u32 | shardIndex u32 | arrivalMs u64 | firstPosition u64 -> count u32
- * - Group commit: commits that arrive while a write is in flight are merged into the next
- *   LevelDB batch, so concurrent requests share one fsync. Order of commit() calls is kept.
- * - A commit resolves only after its batch is written with sync (when syncWrites is on).
+ * - Group commit: commits that arrive while a write is in flight are merged into the next group,
+ *   which is one segment append with one fdatasync, then one LevelDB batch. Call order is kept.
+ * - The segment log is the write-ahead log: a commit resolves once its payload is fdatasync'd.
+ *   The LevelDB batch that indexes it carries the log checkpoint; on open, records after the
+ *   checkpoint are re-indexed, so an index lost in a power cut is rebuilt, and a torn log tail is
+ *   cut off. Metadata writes (stream documents, settings) are LevelDB writes with sync.
+ * - Payload bytes never enter LevelDB; a segment is deleted once no live stream can need it.
  */
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { RivuletError } from '@rivulet/shared';
+import { decodeCommit, encodeCommit } from './commit-record.js';
+import { SegmentLog, type AppendedRecord, type LogPosition } from './segment-log.js';
 import type { CommitRequest, ShardStore, ShardTail, StoredChunk } from './store.js';
 
 const TAG_STREAM = 0x01;
@@ -19,20 +28,35 @@ const TAG_CHUNK = 0x02;
 const TAG_TIME = 0x03;
 const TAG_PRODUCER = 0x04;
 const TAG_SETTING = 0x05;
-const CHUNK_HEADER_BYTES = 12;
+const TAG_SEGMENT = 0x06;
+const INDEX_VALUE_BYTES = 28;
+const CHECKPOINT = 'log-checkpoint';
 
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 interface PendingCommit {
+  /** Metadata operations, written to LevelDB with sync. */
   ops: BatchOp[];
+  /** A commit of chunks, written to the segment log first. */
+  request?: CommitRequest;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
 
+interface IndexedChunk {
+  count: number;
+  arrivalMs: number;
+  segment: number;
+  offset: number;
+  length: number;
+}
+
 export interface LevelShardStoreOptions {
+  /** A directory: LevelDB goes in `index/`, the segment log in `segments/`. */
   location: string;
-  /** fsync every batch before acknowledging (default true). */
+  /** fdatasync each group commit before acknowledging (default true). */
   syncWrites?: boolean;
+  segmentBytes?: number;
 }
 
 function writeU64(buf: Buffer, value: number, offset: number): void {
@@ -90,25 +114,41 @@ function namedKey(tag: number, name: string): Buffer {
   return Buffer.concat([Buffer.from([tag]), Buffer.from(name, 'utf8')]);
 }
 
-function decodeChunk(key: Uint8Array, value: Uint8Array): StoredChunk {
+function decodeIndex(value: Uint8Array): IndexedChunk {
   const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return {
-    firstPosition: readU64(key, 9),
     count: view.readUInt32BE(0),
     arrivalMs: view.readDoubleBE(4),
-    body: view.subarray(CHUNK_HEADER_BYTES),
+    segment: view.readUInt32BE(12),
+    offset: view.readDoubleBE(16),
+    length: view.readUInt32BE(24),
   };
+}
+
+function encodeIndex(c: IndexedChunk): Buffer {
+  const value = Buffer.allocUnsafe(INDEX_VALUE_BYTES);
+  value.writeUInt32BE(c.count, 0);
+  value.writeDoubleBE(c.arrivalMs, 4);
+  value.writeUInt32BE(c.segment, 12);
+  value.writeDoubleBE(c.offset, 16);
+  value.writeUInt32BE(c.length, 24);
+  return value;
 }
 
 export class LevelShardStore implements ShardStore {
   private readonly db: ClassicLevel<Buffer, Buffer>;
+  private readonly log: SegmentLog;
   private readonly syncWrites: boolean;
   private queue: PendingCommit[] = [];
   private writing: Promise<void> | null = null;
+  /** Per segment, per stream: the newest arrival in it, to know when a segment is dead. */
+  private readonly segmentStreams = new Map<number, Map<number, number>>();
+  private checkpoint: LogPosition | null = null;
 
   constructor(options: LevelShardStoreOptions) {
-    this.db = new ClassicLevel<Buffer, Buffer>(options.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    this.db = new ClassicLevel<Buffer, Buffer>(join(options.location, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     this.syncWrites = options.syncWrites ?? true;
+    this.log = new SegmentLog(join(options.location, 'segments'), options.segmentBytes, this.syncWrites);
   }
 
   async open(): Promise<void> {
@@ -117,10 +157,30 @@ export class LevelShardStore implements ShardStore {
     } catch (cause) {
       throw new RivuletError('STREAMS_STORAGE', { message: `cannot open LevelDB: ${String(cause)}` }, { cause });
     }
+    for await (const [key, value] of this.db.iterator({ gte: Buffer.from([TAG_SEGMENT]), lt: Buffer.from([TAG_SEGMENT + 1]) })) {
+      const streams = JSON.parse(value.toString('utf8')) as [number, number][];
+      this.segmentStreams.set(key.readUInt32BE(1), new Map(streams));
+    }
+    const saved = await this.getSetting(CHECKPOINT);
+    this.checkpoint = saved === null ? null : (JSON.parse(saved) as LogPosition);
+    // Re-index whatever the log holds past the checkpoint (lost with LevelDB's unsynced tail).
+    const replay = await this.log.recover(this.checkpoint);
+    const ops: BatchOp[] = [];
+    for (const record of replay) {
+      const commit = decodeCommit(record.payload);
+      const request = { chunks: commit.chunks.map((c) => ({ ...c, body: new Uint8Array(0) })), ...(commit.producer ? { producer: commit.producer } : {}) };
+      ops.push(...this.indexOps(request, record, commit.chunks.map((c) => ({ offset: c.bodyOffset, length: c.bodyLength }))));
+      this.checkpoint = { segment: record.segment, offset: record.offset + record.length };
+    }
+    if (ops.length > 0) {
+      ops.push(...this.bookkeepingOps());
+      await this.db.batch(ops, { sync: true });
+    }
   }
 
   async close(): Promise<void> {
     await this.barrier();
+    await this.log.close();
     await this.db.close();
   }
 
@@ -133,31 +193,17 @@ export class LevelShardStore implements ShardStore {
   }
 
   saveStream(name: string, document: string): Promise<void> {
-    return this.enqueue([{ type: 'put', key: namedKey(TAG_STREAM, name), value: Buffer.from(document, 'utf8') }]);
+    return this.enqueue({ ops: [{ type: 'put', key: namedKey(TAG_STREAM, name), value: Buffer.from(document, 'utf8') }] });
   }
 
   async deleteStream(name: string, streamId: number): Promise<void> {
-    await this.enqueue([{ type: 'del', key: namedKey(TAG_STREAM, name) }]);
+    await this.enqueue({ ops: [{ type: 'del', key: namedKey(TAG_STREAM, name) }] });
     await this.db.clear(streamRange(TAG_CHUNK, streamId));
     await this.db.clear(streamRange(TAG_TIME, streamId));
   }
 
   commit(request: CommitRequest): Promise<void> {
-    const ops: BatchOp[] = [];
-    for (const c of request.chunks) {
-      const value = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + c.body.byteLength);
-      value.writeUInt32BE(c.count, 0);
-      value.writeDoubleBE(c.arrivalMs, 4);
-      value.set(c.body, CHUNK_HEADER_BYTES);
-      ops.push({ type: 'put', key: chunkKey(c.streamId, c.shardIndex, c.firstPosition), value });
-      const count = Buffer.allocUnsafe(4);
-      count.writeUInt32BE(c.count, 0);
-      ops.push({ type: 'put', key: timeKey(c.streamId, c.shardIndex, c.arrivalMs, c.firstPosition), value: count });
-    }
-    if (request.producer) {
-      ops.push({ type: 'put', key: namedKey(TAG_PRODUCER, request.producer.producerId), value: Buffer.from(request.producer.state, 'utf8') });
-    }
-    return this.enqueue(ops);
+    return this.enqueue({ ops: [], request });
   }
 
   async barrier(): Promise<void> {
@@ -169,8 +215,8 @@ export class LevelShardStore implements ShardStore {
     const entries = await this.db.iterator({ ...range, reverse: true, limit: 1 }).all();
     const last = entries[0];
     if (!last) return { nextPosition: null, lastArrivalMs: null };
-    const chunk = decodeChunk(last[0], last[1]);
-    return { nextPosition: chunk.firstPosition + chunk.count, lastArrivalMs: chunk.arrivalMs };
+    const index = decodeIndex(last[1]);
+    return { nextPosition: readU64(last[0], 9) + index.count, lastArrivalMs: index.arrivalMs };
   }
 
   async readChunks(streamId: number, shardIndex: number, fromPosition: number, maxBytes: number, maxChunks: number): Promise<StoredChunk[]> {
@@ -178,24 +224,22 @@ export class LevelShardStore implements ShardStore {
     const from = chunkKey(streamId, shardIndex, fromPosition);
     // The chunk that contains fromPosition starts at or before it.
     const before = await this.db.keys({ gte: range.gte, lte: from, reverse: true, limit: 1 }).all();
-    const start = before[0] ?? from;
-    const out: StoredChunk[] = [];
+    const entries = await this.db.iterator({ gte: before[0] ?? from, lt: range.lt, limit: maxChunks }).all();
+    const wanted: { firstPosition: number; index: IndexedChunk }[] = [];
     let bytes = 0;
-    const it = this.db.iterator({ gte: start, lt: range.lt, limit: maxChunks });
-    try {
-      for (;;) {
-        const batch = await it.nextv(Math.min(64, maxChunks));
-        if (batch.length === 0) break;
-        for (const [key, value] of batch) {
-          const chunk = decodeChunk(key, value);
-          if (chunk.firstPosition + chunk.count <= fromPosition) continue;
-          out.push(chunk);
-          bytes += chunk.body.byteLength;
-          if (bytes >= maxBytes || out.length >= maxChunks) return out;
-        }
-      }
-    } finally {
-      await it.close();
+    for (const [key, value] of entries) {
+      const firstPosition = readU64(key, 9);
+      const index = decodeIndex(value);
+      if (firstPosition + index.count <= fromPosition) continue;
+      wanted.push({ firstPosition, index });
+      bytes += index.length;
+      if (bytes >= maxBytes) break;
+    }
+    const out: StoredChunk[] = [];
+    for (const { firstPosition, index } of wanted) {
+      const body = await this.readBody(index);
+      // A body whose segment was swept after its index entry expired is simply gone.
+      if (body) out.push({ firstPosition, count: index.count, arrivalMs: index.arrivalMs, body });
     }
     return out;
   }
@@ -219,6 +263,24 @@ export class LevelShardStore implements ShardStore {
     return expired.length;
   }
 
+  async sweep(cutoffByStream: ReadonlyMap<number, number>): Promise<number> {
+    let removed = 0;
+    const active = this.log.activeSegment();
+    for (const [segment, streams] of [...this.segmentStreams]) {
+      if (segment === active) continue;
+      const live = [...streams].some(([streamId, newest]) => {
+        const cutoff = cutoffByStream.get(streamId);
+        return cutoff !== undefined && newest >= cutoff;
+      });
+      if (live) continue;
+      await this.log.remove(segment);
+      this.segmentStreams.delete(segment);
+      await this.db.del(segmentKey(segment));
+      removed++;
+    }
+    return removed;
+  }
+
   async loadProducer(producerId: string): Promise<string | null> {
     const value = await this.db.get(namedKey(TAG_PRODUCER, producerId));
     return value === undefined ? null : value.toString('utf8');
@@ -230,30 +292,92 @@ export class LevelShardStore implements ShardStore {
   }
 
   putSetting(name: string, value: string): Promise<void> {
-    return this.enqueue([{ type: 'put', key: namedKey(TAG_SETTING, name), value: Buffer.from(value, 'utf8') }]);
+    return this.enqueue({ ops: [{ type: 'put', key: namedKey(TAG_SETTING, name), value: Buffer.from(value, 'utf8') }] });
   }
 
-  private enqueue(ops: BatchOp[]): Promise<void> {
+  private async readBody(index: IndexedChunk): Promise<Buffer | null> {
+    try {
+      return await this.log.read(index.segment, index.offset, index.length);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new RivuletError('STREAMS_STORAGE', { message: `reading segment ${index.segment}: ${String(cause)}` }, { cause });
+    }
+  }
+
+  /** Index entries for one logged commit, and the segment bookkeeping it implies. */
+  private indexOps(request: CommitRequest, at: AppendedRecord, bodies: { offset: number; length: number }[]): BatchOp[] {
+    const ops: BatchOp[] = [];
+    request.chunks.forEach((c, i) => {
+      const body = bodies[i]!;
+      const value = encodeIndex({ count: c.count, arrivalMs: c.arrivalMs, segment: at.segment, offset: at.offset + body.offset, length: body.length });
+      ops.push({ type: 'put', key: chunkKey(c.streamId, c.shardIndex, c.firstPosition), value });
+      const count = Buffer.allocUnsafe(4);
+      count.writeUInt32BE(c.count, 0);
+      ops.push({ type: 'put', key: timeKey(c.streamId, c.shardIndex, c.arrivalMs, c.firstPosition), value: count });
+      let streams = this.segmentStreams.get(at.segment);
+      if (!streams) this.segmentStreams.set(at.segment, (streams = new Map()));
+      streams.set(c.streamId, Math.max(streams.get(c.streamId) ?? 0, c.arrivalMs));
+    });
+    if (request.producer) {
+      ops.push({ type: 'put', key: namedKey(TAG_PRODUCER, request.producer.producerId), value: Buffer.from(request.producer.state, 'utf8') });
+    }
+    return ops;
+  }
+
+  /** The checkpoint and the active segment's stream summary, written with every index batch. */
+  private bookkeepingOps(): BatchOp[] {
+    const ops: BatchOp[] = [];
+    if (this.checkpoint) {
+      ops.push({ type: 'put', key: namedKey(TAG_SETTING, CHECKPOINT), value: Buffer.from(JSON.stringify(this.checkpoint)) });
+      const streams = this.segmentStreams.get(this.checkpoint.segment);
+      if (streams) ops.push({ type: 'put', key: segmentKey(this.checkpoint.segment), value: Buffer.from(JSON.stringify([...streams])) });
+    }
+    return ops;
+  }
+
+  private enqueue(pending: Omit<PendingCommit, 'resolve' | 'reject'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject });
+      this.queue.push({ ...pending, resolve, reject });
       if (!this.writing) this.writing = this.drain();
     });
   }
 
-  /** Writes queued commits as one batch at a time until the queue is empty. */
+  /** Writes queued commits a group at a time: one log append, then one LevelDB batch. */
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const group = this.queue;
       this.queue = [];
-      const ops = group.length === 1 ? group[0]!.ops : group.flatMap((p) => p.ops);
       try {
-        await this.db.batch(ops, { sync: this.syncWrites });
+        const ops: BatchOp[] = [];
+        const logged = group.filter((p) => p.request && p.request.chunks.length + (p.request.producer ? 1 : 0) > 0);
+        if (logged.length > 0) {
+          const encoded = logged.map((p) => encodeCommit(p.request!));
+          const placed = await this.log.append(encoded.map((e) => e.payload));
+          logged.forEach((p, i) => {
+            const bodies = p.request!.chunks.map((c, j) => ({ offset: encoded[i]!.bodyOffsets[j]!, length: c.body.byteLength }));
+            ops.push(...this.indexOps(p.request!, placed[i]!, bodies));
+          });
+          const last = placed[placed.length - 1]!;
+          this.checkpoint = { segment: last.segment, offset: last.offset + last.length };
+        }
+        const metadata = group.some((p) => p.ops.length > 0);
+        for (const p of group) ops.push(...p.ops);
+        ops.push(...this.bookkeepingOps());
+        // The log is already durable; LevelDB needs its own fsync only for metadata.
+        await this.db.batch(ops, { sync: this.syncWrites && metadata });
         for (const p of group) p.resolve();
       } catch (cause) {
-        const error = new RivuletError('STREAMS_STORAGE', { message: `LevelDB batch failed: ${String(cause)}` }, { cause });
+        const error = cause instanceof RivuletError ? cause : new RivuletError('STREAMS_STORAGE', { message: `commit failed: ${String(cause)}` }, { cause });
         for (const p of group) p.reject(error);
       }
     }
     this.writing = null;
   }
+}
+
+function segmentKey(segment: number): Buffer {
+  const key = Buffer.allocUnsafe(5);
+  key[0] = TAG_SEGMENT;
+  key.writeUInt32BE(segment, 1);
+  return key;
 }

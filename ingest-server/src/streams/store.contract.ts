@@ -97,6 +97,18 @@ export function runShardStoreContract(name: string, factory: StoreFactory): void
       await again.close();
     });
 
+    it('sweeps storage of expired and deleted streams while live chunks stay readable', async () => {
+      const { store } = await opened();
+      for (let i = 0; i < 20; i++) await store.commit({ chunks: [chunk(0, i, 1, 1000 + i, 1), chunk(0, i, 1, 1000 + i, 2)] });
+      await store.trimBefore(1, 0, 1010);
+      await store.sweep(new Map([[1, 1010], [2, 0]]));
+      expect((await store.readChunks(1, 0, 0, 1 << 20, 100)).map((c) => c.firstPosition)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+      expect(await store.readChunks(2, 0, 0, 1 << 20, 100)).toHaveLength(20);
+      await store.sweep(new Map([[1, 1010]]));
+      expect(await store.readChunks(1, 0, 10, 1 << 20, 100)).toHaveLength(10);
+      await store.close();
+    });
+
     it('stops a read at maxBytes but always returns at least one chunk', async () => {
       const { store } = await opened();
       await store.commit({ chunks: [chunk(0, 0, 1, 1), chunk(0, 1, 1, 1), chunk(0, 2, 1, 1)] });

@@ -69,6 +69,11 @@ export interface ShardStore {
   positionAtTime(streamId: number, shardIndex: number, atMs: number): Promise<number | null>;
   /** Deletes every chunk of the shard that arrived before beforeMs; returns how many. */
   trimBefore(streamId: number, shardIndex: number, beforeMs: number): Promise<number>;
+  /**
+   * Frees storage no live stream needs: `cutoffByStream` maps each existing stream to its
+   * retention cutoff; streams not in it are gone. Returns how many storage units were freed.
+   */
+  sweep(cutoffByStream: ReadonlyMap<number, number>): Promise<number>;
 
   loadProducer(producerId: string): Promise<string | null>;
   /** Small named values that must survive restarts (the iterator secret, for example). */
