@@ -17,7 +17,7 @@ declare module 'fastify' {
 
 /** A response body already serialized (hot paths build their JSON by hand). */
 export class RawJson {
-  constructor(readonly text: string) {}
+  constructor(readonly text: string | Buffer) {}
 }
 
 export interface ActionContext {

@@ -1,14 +1,25 @@
 /**
- * Chunk bodies: the records one commit put into one shard, packed as
- *   flags u8 | then, per record: partitionKeyLength u16 | partitionKey utf8 | dataLength u32 | data
+ * Chunk bodies: the records one commit put into one shard, stored in the form GetRecords sends
+ * them, so reading is a copy and not a re-encode:
+ *   flags u8 | then, per record: keyLength u16 | partition key as a JSON string literal (utf8) |
+ *                                dataLength u32 | data as base64 text (ascii)
  * When flags bit 0 is set the bytes after the flag are a ChunkCipher envelope of that record list,
  * so no partition key or payload byte is stored in plaintext.
  */
 import { RivuletError } from '@rivulet/shared';
 
-export interface ChunkRecord {
+/** A record as PutRecords received it: the base64 text of its data, and its partition key. */
+export interface ChunkInput {
   partitionKey: string;
-  data: Uint8Array;
+  dataBase64: string;
+}
+
+/** A record as stored: both fields are ready to copy into a JSON response. */
+export interface ChunkEntry {
+  /** The partition key as a JSON string literal, quotes included. */
+  partitionKeyJson: Uint8Array;
+  /** The data's base64 text. */
+  dataBase64: Uint8Array;
 }
 
 /** Encrypts and decrypts chunk bodies for streams with encryption on (see keystore/). */
@@ -19,26 +30,25 @@ export interface ChunkCipher {
 
 const FLAG_ENCRYPTED = 1;
 
-export function encodeChunk(records: readonly ChunkRecord[], encryption: { cipher: ChunkCipher; keyId: string } | null): Buffer {
+export function encodeChunk(records: readonly ChunkInput[], encryption: { cipher: ChunkCipher; keyId: string } | null): Buffer {
   let size = 1;
-  const keys: Buffer[] = new Array(records.length);
+  const keys: string[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
-    const key = Buffer.from(records[i]!.partitionKey, 'utf8');
+    const key = JSON.stringify(records[i]!.partitionKey);
     keys[i] = key;
-    size += 6 + key.byteLength + records[i]!.data.byteLength;
+    size += 6 + Buffer.byteLength(key) + records[i]!.dataBase64.length;
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = 0;
   let offset = 1;
   for (let i = 0; i < records.length; i++) {
-    const key = keys[i]!;
-    const data = records[i]!.data;
-    out.writeUInt16BE(key.byteLength, offset);
-    key.copy(out, offset + 2);
-    offset += 2 + key.byteLength;
-    out.writeUInt32BE(data.byteLength, offset);
-    out.set(data, offset + 4);
-    offset += 4 + data.byteLength;
+    const keyLength = out.write(keys[i]!, offset + 2, 'utf8');
+    out.writeUInt16BE(keyLength, offset);
+    offset += 2 + keyLength;
+    const data = records[i]!.dataBase64;
+    out.writeUInt32BE(data.length, offset);
+    out.write(data, offset + 4, 'latin1');
+    offset += 4 + data.length;
   }
   if (!encryption) return out;
   const envelope = encryption.cipher.encrypt(encryption.keyId, out.subarray(1));
@@ -52,22 +62,32 @@ export function isEncryptedChunk(body: Uint8Array): boolean {
   return (body[0]! & FLAG_ENCRYPTED) !== 0;
 }
 
-/** Decodes `count` records; `cipher` is needed only for encrypted chunks. */
-export function decodeChunk(body: Uint8Array, count: number, cipher: ChunkCipher | null): ChunkRecord[] {
+/** Decodes `count` records as views into the body; `cipher` is needed only for encrypted chunks. */
+export function decodeChunk(body: Uint8Array, count: number, cipher: ChunkCipher | null): ChunkEntry[] {
   let plain = Buffer.from(body.buffer, body.byteOffset, body.byteLength).subarray(1);
   if (isEncryptedChunk(body)) {
     if (!cipher) throw new RivuletError('STREAMS_STORAGE', { message: 'encrypted chunk found but no key store is configured' });
     plain = cipher.decrypt(plain);
   }
-  const records: ChunkRecord[] = new Array(count);
+  const records: ChunkEntry[] = new Array(count);
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const keyLength = plain.readUInt16BE(offset);
-    const partitionKey = plain.toString('utf8', offset + 2, offset + 2 + keyLength);
+    const partitionKeyJson = plain.subarray(offset + 2, offset + 2 + keyLength);
     offset += 2 + keyLength;
     const dataLength = plain.readUInt32BE(offset);
-    records[i] = { partitionKey, data: plain.subarray(offset + 4, offset + 4 + dataLength) };
+    records[i] = { partitionKeyJson, dataBase64: plain.subarray(offset + 4, offset + 4 + dataLength) };
     offset += 4 + dataLength;
   }
   return records;
+}
+
+const EQUALS = 0x3d;
+
+/** How many bytes a (valid, padded) base64 text decodes to. */
+export function decodedLength(base64: Uint8Array): number {
+  const n = base64.length;
+  if (n === 0) return 0;
+  const padding = base64[n - 1] === EQUALS ? (base64[n - 2] === EQUALS ? 2 : 1) : 0;
+  return (n / 4) * 3 - padding;
 }

@@ -4,7 +4,7 @@
  * requests arrive; the store makes them durable in that same order.
  */
 import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartitionKey, parseHashKey, shardIdFor } from '@rivulet/shared';
-import { decodeChunk, encodeChunk, isEncryptedChunk, type ChunkRecord } from './chunk-codec.js';
+import { decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
 import { routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
@@ -13,7 +13,10 @@ import type { ProducerWrite } from './store.js';
 import type { ThroughputLimiter } from './throughput.js';
 
 export interface PutEntry {
-  data: Buffer;
+  /** The data as the client sent it: base64 text, already checked. */
+  dataBase64: string;
+  /** How many bytes the data decodes to (limits count these). */
+  dataBytes: number;
   partitionKey: string;
   explicitHashKey?: string | undefined;
 }
@@ -28,7 +31,7 @@ export const MAX_GET_BYTES = 10 * 1024 * 1024;
 
 interface PendingShard {
   shard: ShardRuntime;
-  records: ChunkRecord[];
+  records: ChunkInput[];
   bytes: number;
 }
 
@@ -51,7 +54,7 @@ export class RecordsService {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const shard = this.route(stream, entry);
-      const bytes = entry.data.byteLength + Buffer.byteLength(entry.partitionKey);
+      const bytes = entry.dataBytes + entry.partitionKey.length;
       if (!this.limiter.admitWrite(streamId, shard.doc.index, bytes)) {
         results[i] = {
           ErrorCode: 'ProvisionedThroughputExceededException',
@@ -62,7 +65,7 @@ export class RecordsService {
       let pending = byShard.get(shard.doc.index);
       if (!pending) byShard.set(shard.doc.index, (pending = { shard, records: [], bytes: 0 }));
       const position = shard.nextPosition + pending.records.length;
-      pending.records.push({ partitionKey: entry.partitionKey, data: entry.data });
+      pending.records.push({ partitionKey: entry.partitionKey, dataBase64: entry.dataBase64 });
       pending.bytes += bytes;
       results[i] = { SequenceNumber: encodeSequenceNumber({ streamId, shardIndex: shard.doc.index, position }), ShardId: shardIdFor(shard.doc.index) };
     }
@@ -166,8 +169,11 @@ export class RecordsService {
     return shard;
   }
 
-  /** GetRecords; returns the JSON body as text, built by hand because it is the hot path. */
-  async get(token: string, limit: number): Promise<string> {
+  /**
+   * GetRecords. Returns the JSON body as bytes, built by hand because it is the hot path: stored
+   * records already hold base64 data and JSON partition keys, so each one is a copy.
+   */
+  async get(token: string, limit: number): Promise<Buffer> {
     const now = this.deps.clock.now();
     const it = this.iterators.decode(token, now);
     const stream = this.registry.byId(it.streamId);
@@ -178,42 +184,53 @@ export class RecordsService {
       throw new RivuletError('STREAMS_THROUGHPUT', { shard: shardIdFor(shard.doc.index), stream: stream.doc.name, account: this.deps.accountId });
     }
     const endingPosition = shard.doc.endingPosition;
-    const chunks = await this.deps.store.readChunks(stream.doc.id, shard.doc.index, it.position, MAX_GET_BYTES, limit);
-    const parts: string[] = [];
+    // Stored chunks hold base64, a third larger than the data the 10 MiB limit counts.
+    const chunks = await this.deps.store.readChunks(stream.doc.id, shard.doc.index, it.position, Math.ceil((MAX_GET_BYTES * 4) / 3), limit);
+    const out = new ResponseWriter();
+    let count = 0;
     let next = it.position;
     let bytes = 0;
     let lastArrival = 0;
     let truncated = false;
     outer: for (const chunk of chunks) {
-      const encrypted = isEncryptedChunk(chunk.body);
       const records = decodeChunk(chunk.body, chunk.count, this.deps.keys);
-      const ts = chunk.arrivalMs / 1000;
-      const tail = encrypted ? ',"EncryptionType":"KMS"}' : '}';
+      const head = `,"ApproximateArrivalTimestamp":${chunk.arrivalMs / 1000},"Data":"`;
+      const tail = isEncryptedChunk(chunk.body) ? ',"EncryptionType":"KMS"}' : '}';
       for (let i = Math.max(0, it.position - chunk.firstPosition); i < records.length; i++) {
         const position = chunk.firstPosition + i;
         if (endingPosition !== null && position > endingPosition) break outer;
         const record = records[i]!;
-        if (parts.length >= limit || (parts.length > 0 && bytes + record.data.byteLength > MAX_GET_BYTES)) {
+        const size = decodedLength(record.dataBase64);
+        if (count >= limit || (count > 0 && bytes + size > MAX_GET_BYTES)) {
           truncated = true;
           break outer;
         }
         const seq = encodeSequenceNumber({ streamId: stream.doc.id, shardIndex: shard.doc.index, position });
-        parts.push(`{"SequenceNumber":"${seq}","ApproximateArrivalTimestamp":${ts},"Data":"${Buffer.from(record.data).toString('base64')}","PartitionKey":${JSON.stringify(record.partitionKey)}${tail}`);
-        bytes += record.data.byteLength;
+        out.text(count === 0 ? '{"SequenceNumber":"' : ',{"SequenceNumber":"');
+        out.text(seq);
+        out.text('"');
+        out.text(head);
+        out.bytes(record.dataBase64);
+        out.text('","PartitionKey":');
+        out.bytes(record.partitionKeyJson);
+        out.text(tail);
+        count++;
+        bytes += size;
         next = position + 1;
         lastArrival = chunk.arrivalMs;
       }
     }
     this.limiter.recordRead(stream.doc.id, shard.doc.index, bytes);
     const atTip = !truncated && next >= shard.committedPosition;
-    const behind = atTip || parts.length === 0 ? 0 : Math.max(0, now - lastArrival);
-    let body = `{"Records":[${parts.join(',')}],"MillisBehindLatest":${behind}`;
+    const behind = atTip || count === 0 ? 0 : Math.max(0, now - lastArrival);
+    out.text(`],"MillisBehindLatest":${behind}`);
     if (endingPosition !== null && next > endingPosition) {
-      body += `,"ChildShards":${JSON.stringify(this.childShards(stream, shard))}}`;
-      return body;
+      out.text(`,"ChildShards":${JSON.stringify(this.childShards(stream, shard))}}`);
+    } else {
+      const nextToken = this.iterators.encode({ streamId: stream.doc.id, shardIndex: shard.doc.index, position: next, issuedAtMs: now });
+      out.text(`,"NextShardIterator":"${nextToken}"}`);
     }
-    const nextToken = this.iterators.encode({ streamId: stream.doc.id, shardIndex: shard.doc.index, position: next, issuedAtMs: now });
-    return `${body},"NextShardIterator":"${nextToken}"}`;
+    return out.finish('{"Records":[');
   }
 
   childShards(stream: StreamRuntime, parent: ShardRuntime) {
@@ -223,5 +240,34 @@ export class RecordsService {
       ParentShards: [c.doc.parentIndex, c.doc.adjacentParentIndex].filter((p): p is number => p !== null).map(shardIdFor),
       HashKeyRange: { StartingHashKey: c.doc.startingHashKey, EndingHashKey: c.doc.endingHashKey },
     }));
+  }
+}
+
+/** Collects ASCII text and byte pieces, then joins them into one Buffer with a single copy each. */
+class ResponseWriter {
+  private readonly pieces: (string | Uint8Array)[] = [];
+  private size = 0;
+
+  text(ascii: string): void {
+    this.pieces.push(ascii);
+    this.size += ascii.length;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.pieces.push(data);
+    this.size += data.byteLength;
+  }
+
+  finish(prefix: string): Buffer {
+    const out = Buffer.allocUnsafe(prefix.length + this.size);
+    let offset = out.write(prefix, 0, 'latin1');
+    for (const piece of this.pieces) {
+      if (typeof piece === 'string') offset += out.write(piece, offset, 'latin1');
+      else {
+        out.set(piece, offset);
+        offset += piece.byteLength;
+      }
+    }
+    return out;
   }
 }

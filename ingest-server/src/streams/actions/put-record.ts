@@ -2,12 +2,12 @@ import { HEADERS, RivuletError } from '@rivulet/shared';
 import { RawJson } from '../../plugins/aws-json.js';
 import { Schemas } from '../schemas.js';
 import { streamsAction } from './define.js';
-import { decodeData, putWithProducer } from './put-entries.js';
+import { checkData, putWithProducer } from './put-entries.js';
 
 export const putRecord = streamsAction('PutRecord', Schemas.PutRecord, async (svc, input, ctx) => {
   const stream = svc.registry.require(input);
-  const data = decodeData(input.Data, 'data');
-  const entries = [{ data, partitionKey: input.PartitionKey, explicitHashKey: input.ExplicitHashKey }];
+  const dataBytes = checkData(input.Data, 'data');
+  const entries = [{ dataBase64: input.Data, dataBytes, partitionKey: input.PartitionKey, explicitHashKey: input.ExplicitHashKey }];
   const encryption = stream.doc.encryption.type;
   const out = await putWithProducer(svc, ctx.request, stream, entries, ([result]) => {
     // A throttled single put is refused whole. Throwing here, before the commit, also keeps the

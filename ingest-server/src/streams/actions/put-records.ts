@@ -3,7 +3,7 @@ import { RawJson } from '../../plugins/aws-json.js';
 import type { PutEntry, PutResult } from '../records.js';
 import { Schemas } from '../schemas.js';
 import { streamsAction } from './define.js';
-import { MAX_PUT_RECORDS_BYTES, decodeData, putWithProducer } from './put-entries.js';
+import { MAX_PUT_RECORDS_BYTES, checkData, putWithProducer } from './put-entries.js';
 
 function formatResults(results: PutResult[], encryption: string): string {
   let failed = 0;
@@ -26,9 +26,9 @@ export const putRecords = streamsAction('PutRecords', Schemas.PutRecords, async 
   let total = 0;
   for (let i = 0; i < input.Records.length; i++) {
     const r = input.Records[i]!;
-    const data = decodeData(r.Data, `records.${i + 1}.member.data`);
-    total += data.byteLength + Buffer.byteLength(r.PartitionKey);
-    entries[i] = { data, partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey };
+    const dataBytes = checkData(r.Data, `records.${i + 1}.member.data`);
+    total += dataBytes + Buffer.byteLength(r.PartitionKey);
+    entries[i] = { dataBase64: r.Data, dataBytes, partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey };
   }
   if (total > MAX_PUT_RECORDS_BYTES) {
     throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `Records size exceeds 5 MB limit: ${total} bytes` });
