@@ -42,18 +42,36 @@ function shortLocation(url: string, lineNumber: number): string {
   const path = url.replace(/^file:\/\//, '');
   const nm = path.lastIndexOf('/node_modules/');
   const rel = nm >= 0 ? path.slice(nm + 1) : path.replace(`${resolve('.')}/`, '');
-  return `${rel}:${lineNumber + 1}`;
+  // tsx-compiled modules report line 0 for most functions, which says nothing.
+  return lineNumber > 0 ? `${rel}:${lineNumber + 1}` : rel;
 }
 
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
+/**
+ * A time window in CLOCK_MONOTONIC microseconds: V8 stamps samples with TimeTicks, which on
+ * Linux is CLOCK_MONOTONIC, the clock process.hrtime reads in every process on the machine.
+ */
+export interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Self time by function; with `windows`, only samples taken inside one of them count. */
+export function summarizeProfile(file: string, top = 15, windows?: readonly ProfileWindow[]): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<string, { functionName: string; location: string; us: number }>();
   let idleUs = 0;
   let totalUs = 0;
+  let atUs = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     // timeDeltas[i] is the gap before sample i; attribute it to that sample's frame.
     const delta = profile.timeDeltas[i] ?? 0;
+    atUs += delta;
+    if (windows && !windows.some((w) => atUs >= w.startUs && atUs < w.endUs)) continue;
     const node = byId.get(profile.samples[i]!);
     if (!node) continue;
     totalUs += delta;
@@ -72,7 +90,7 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const entries = [...selfUs.values()].sort((a, b) => b.us - a.us);
   return {
     file,
-    wallMs: (profile.endTime - profile.startTime) / 1000,
+    wallMs: windows ? windows.reduce((sum, w) => sum + (w.endUs - w.startUs), 0) / 1000 : (profile.endTime - profile.startTime) / 1000,
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
     top: entries.slice(0, top).map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.us / 1000, share: busyUs > 0 ? e.us / busyUs : 0 })),

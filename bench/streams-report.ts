@@ -14,6 +14,8 @@ export interface Row {
   /** How to read the ratio column: throughput is better higher, latency and memory lower. */
   better: 'higher' | 'lower';
   digits: number;
+  /** Preformatted cells, for rows that hold two numbers (p50 / p99). */
+  display?: { rivulet?: string; kinesalite?: string } | undefined;
   target?: { text: string; met: boolean } | undefined;
 }
 
@@ -39,7 +41,9 @@ export function markdownTable(rows: readonly Row[]): string {
   ];
   for (const row of rows) {
     const target = row.target ? `${row.target.text} ${row.target.met ? '✅' : '❌'}` : '';
-    lines.push(`| ${row.metric} | ${fmt(row.rivulet, row.digits)} | ${fmt(row.kinesalite, row.digits)} | ${ratio(row)} | ${target} |`);
+    const rivulet = row.display?.rivulet ?? fmt(row.rivulet, row.digits);
+    const kinesalite = row.display?.kinesalite ?? fmt(row.kinesalite, row.digits);
+    lines.push(`| ${row.metric} | ${rivulet} | ${kinesalite} | ${ratio(row)} | ${target} |`);
   }
   return lines.join('\n');
 }

@@ -145,6 +145,14 @@ export async function startKinesalite(): Promise<ServerProcess> {
   return spawnUntilReady('kinesalite', ['-e', KINESALITE_SCRIPT], /kinesalite listening on http:\/\/[^:]+:(\d+)/, []);
 }
 
+/** CPU seconds every process on the machine has used since boot (from /proc/stat), idle excluded. */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** The filesystem type holding `path` (longest mount prefix in /proc/mounts), e.g. "ext4". */
 export function filesystemOf(path: string): string {
   let best = { mount: '', type: 'unknown' };

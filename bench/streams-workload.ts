@@ -149,6 +149,8 @@ export async function drain(client: KinesisClient, streamName: string, shardIds:
 
 export interface PutToGetResult extends LatencySummary {
   sent: number;
+  /** GetRecords calls per second per consumer: the polling interval bounds the latency from below. */
+  pollsPerSecondPerShard: number;
 }
 
 /**
@@ -165,6 +167,7 @@ export async function putToGetLatency(
   const total = Math.round((opts.ratePerSecond * opts.durationMs) / 1000);
   const seen = new Array<number>(total).fill(Number.NaN);
   let received = 0;
+  let polls = 0;
   let stopping = false;
   const iterators = await Promise.all(
     shardIds.map(async (shardId) => (await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator),
@@ -174,6 +177,7 @@ export async function putToGetLatency(
     while (iterator && !stopping) {
       const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_LIMIT }));
       const now = performance.now();
+      polls++;
       for (const r of out.Records ?? []) {
         const data = Buffer.from(r.Data!);
         const index = data.readUInt32BE(8);
@@ -189,6 +193,7 @@ export async function putToGetLatency(
   const intervalMs = 1000 / opts.ratePerSecond;
   const puts: Promise<unknown>[] = [];
   const t0 = performance.now();
+  const pollsAtStart = polls;
   for (let i = 0; i < total; i++) {
     const wait = t0 + i * intervalMs - performance.now();
     if (wait > 0) await sleep(wait);
@@ -198,9 +203,10 @@ export async function putToGetLatency(
     puts.push(client.send(new PutRecordCommand({ StreamName: streamName, Data: data, PartitionKey: randomBytes(8).toString('hex') })));
   }
   await Promise.all(puts);
+  const pollsPerSecondPerShard = (polls - pollsAtStart) / ((performance.now() - t0) / 1000) / shardIds.length;
   const giveUpAt = performance.now() + 5_000;
   while (received < total && performance.now() < giveUpAt) await sleep(10);
   stopping = true;
   await Promise.all(consumers);
-  return { sent: total, ...summarizeLatencies(seen.filter((v) => !Number.isNaN(v))) };
+  return { sent: total, pollsPerSecondPerShard, ...summarizeLatencies(seen.filter((v) => !Number.isNaN(v))) };
 }
