@@ -6,7 +6,7 @@
  */
 import type { TimerHandle } from '@rivulet/shared';
 import type { StreamsDeps } from './deps.js';
-import type { StreamRuntime } from './model.js';
+import { forgetRecentBefore, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
 import type { Resharder } from './resharding.js';
 
@@ -57,6 +57,7 @@ export class RetentionTrimmer {
       cutoffs.set(stream.doc.id, cutoff);
       for (const shard of stream.shards.values()) {
         try {
+          forgetRecentBefore(shard, cutoff);
           deleted += await this.deps.store.trimBefore(stream.doc.id, shard.doc.index, cutoff);
         } catch (err) {
           this.deps.logger.error({ err, stream: stream.doc.name, shard: shard.doc.index }, 'retention trim failed; will retry');

@@ -3,6 +3,11 @@
  * in-memory runtime form. Schema first: the document types come from these TypeBox schemas.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { StoredChunk } from './store.js';
+
+/** Per shard, the tail cache keeps at most this many chunks and bytes. */
+export const RECENT_CHUNKS = 64;
+export const RECENT_BYTES = 1024 * 1024;
 
 export const ShardDoc = Type.Object({
   index: Type.Integer({ minimum: 0 }),
@@ -52,6 +57,12 @@ export interface ShardRuntime {
   committedPosition: number;
   /** Arrival time of the newest committed record, for MillisBehindLatest. */
   lastArrivalMs: number;
+  /**
+   * The newest committed chunks, in position order, so readers at the tip are served from memory.
+   * Bounded by RECENT_CHUNKS and RECENT_BYTES.
+   */
+  recent: StoredChunk[];
+  recentBytes: number;
   /** Set by a reshard the moment routing stops; endingPosition follows once writes drain. */
   closing: boolean;
   /** Records and bytes accepted since the autoscaler last looked. */
@@ -81,6 +92,8 @@ export function toRuntimeShard(doc: ShardDoc, nextPosition: number, lastArrivalM
     nextPosition,
     committedPosition: nextPosition,
     lastArrivalMs,
+    recent: [],
+    recentBytes: 0,
     closing: doc.endingPosition !== null,
     windowRecords: 0,
     windowBytes: 0,
@@ -107,4 +120,20 @@ export function routeHashKey(stream: StreamRuntime, hashKey: bigint): ShardRunti
     else return shard;
   }
   return undefined;
+}
+
+/** Adds a committed chunk to the shard's tail cache, evicting the oldest beyond the bounds. */
+export function rememberRecent(shard: ShardRuntime, chunk: StoredChunk): void {
+  shard.recent.push(chunk);
+  shard.recentBytes += chunk.body.byteLength;
+  while (shard.recent.length > RECENT_CHUNKS || (shard.recent.length > 1 && shard.recentBytes > RECENT_BYTES)) {
+    shard.recentBytes -= shard.recent.shift()!.body.byteLength;
+  }
+}
+
+/** Drops cached chunks that retention removed from the store, so memory and disk agree. */
+export function forgetRecentBefore(shard: ShardRuntime, cutoffMs: number): void {
+  while (shard.recent.length > 0 && shard.recent[0]!.arrivalMs < cutoffMs) {
+    shard.recentBytes -= shard.recent.shift()!.body.byteLength;
+  }
 }

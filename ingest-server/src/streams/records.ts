@@ -7,9 +7,9 @@ import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartition
 import { decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
-import { routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
+import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
-import type { ProducerWrite } from './store.js';
+import type { ProducerWrite, StoredChunk } from './store.js';
 import type { ThroughputLimiter } from './throughput.js';
 
 export interface PutEntry {
@@ -93,6 +93,7 @@ export class RecordsService {
       if (!shard) continue;
       if (c.arrivalMs > shard.lastArrivalMs) shard.lastArrivalMs = c.arrivalMs;
       shard.committedPosition = Math.max(shard.committedPosition, c.firstPosition + c.count);
+      rememberRecent(shard, c);
     }
     return results;
   }
@@ -184,8 +185,7 @@ export class RecordsService {
       throw new RivuletError('STREAMS_THROUGHPUT', { shard: shardIdFor(shard.doc.index), stream: stream.doc.name, account: this.deps.accountId });
     }
     const endingPosition = shard.doc.endingPosition;
-    // Stored chunks hold base64, a third larger than the data the 10 MiB limit counts.
-    const chunks = await this.deps.store.readChunks(stream.doc.id, shard.doc.index, it.position, Math.ceil((MAX_GET_BYTES * 4) / 3), limit);
+    const chunks = await this.chunksFrom(stream, shard, it.position, limit);
     const out = new ResponseWriter();
     let count = 0;
     let next = it.position;
@@ -231,6 +231,15 @@ export class RecordsService {
       out.text(`,"NextShardIterator":"${nextToken}"}`);
     }
     return out.finish('{"Records":[');
+  }
+
+  /** Chunks from `position` on: none at the tip, the tail cache when it covers, else the store. */
+  private async chunksFrom(stream: StreamRuntime, shard: ShardRuntime, position: number, limit: number): Promise<StoredChunk[]> {
+    if (position >= shard.committedPosition) return [];
+    const first = shard.recent[0];
+    if (first && position >= first.firstPosition) return shard.recent.filter((c) => c.firstPosition + c.count > position);
+    // Stored chunks hold base64, a third larger than the data the 10 MiB limit counts.
+    return this.deps.store.readChunks(stream.doc.id, shard.doc.index, position, Math.ceil((MAX_GET_BYTES * 4) / 3), limit);
   }
 
   childShards(stream: StreamRuntime, parent: ShardRuntime) {
