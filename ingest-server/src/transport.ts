@@ -30,9 +30,30 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /**
  * Node's HTTP/2 session reads the socket's native handle directly, so bytes we already read to
- * sniff the preface would be lost if unshifted. A Duplex that replays them, then proxies the
- * socket, makes the session read through JavaScript instead.
+ * sniff the preface would be lost if unshifted. The native session can be handed bytes with
+ * receive(); Node keeps that handle behind an internal symbol, so where it is missing (another
+ * Node version) we fall back to a Duplex that replays the bytes and proxies the socket, which
+ * works everywhere but moves every byte through JavaScript.
  */
+function sessionHandle(session: Http2Session): { receive(data: Buffer): void } | null {
+  const symbol = Object.getOwnPropertySymbols(session).find((s) => s.description === 'kHandle');
+  const handle = symbol ? (session as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  const receive = (handle as { receive?: unknown } | undefined)?.receive;
+  return typeof receive === 'function' ? (handle as { receive(data: Buffer): void }) : null;
+}
+
+let canFeedSessions = true;
+
+function feedSession(session: Http2Session, bytes: Buffer): void {
+  const handle = sessionHandle(session);
+  if (!handle) {
+    canFeedSessions = false;
+    session.destroy();
+    return;
+  }
+  handle.receive(bytes);
+}
+
 function replayingDuplex(socket: Socket, first: Buffer): Duplex {
   const duplex = new Duplex({
     read() {
@@ -96,9 +117,13 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       });
     });
     const h2 = http2.createServer({}, h2handler);
+    let preface: Buffer | null = null;
     h2.on('session', (s) => {
       sessions.add(s);
       s.once('close', () => sessions.delete(s));
+      // Emitted synchronously inside emit('connection'): hand the session the bytes we sniffed.
+      if (preface) feedSession(s, preface);
+      preface = null;
     });
     const h1Server = h1;
     front = net.createServer((socket) => {
@@ -114,7 +139,13 @@ export async function listen(options: ListenOptions): Promise<Listener> {
         socket.pause();
         if (isH2) {
           isHttp2.add(socket);
-          h2.emit('connection', replayingDuplex(socket, seen));
+          if (canFeedSessions) {
+            preface = seen;
+            h2.emit('connection', socket);
+            socket.resume();
+          } else {
+            h2.emit('connection', replayingDuplex(socket, seen));
+          }
         } else {
           socket.unshift(seen);
           h1Server.emit('connection', socket);
