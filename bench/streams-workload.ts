@@ -154,10 +154,13 @@ export interface PutToGetResult extends LatencySummary {
 }
 
 /**
- * One consumer per shard polls GetRecords (LATEST) with no pause while a producer puts
+ * One consumer per shard polls GetRecords (LATEST), pausing briefly after an empty poll, while a producer puts
  * timestamped 1 KiB records open-loop at `ratePerSecond`; latency is the time the consumer
  * sees a record minus the time just before its PutRecord call (same process, same clock).
  */
+/** Pause after an empty GetRecords in the put→get test; it bounds the added latency. */
+export const EMPTY_POLL_PAUSE_MS = 2;
+
 export async function putToGetLatency(
   client: KinesisClient,
   streamName: string,
@@ -187,6 +190,9 @@ export async function putToGetLatency(
         }
       }
       iterator = out.NextShardIterator;
+      // An empty poll waits a moment: four consumers spinning flat out would saturate this
+      // client process, and the latency measured would be the client's own queueing.
+      if ((out.Records ?? []).length === 0) await sleep(EMPTY_POLL_PAUSE_MS);
     }
   });
   const pad = randomBytes(RECORD_BYTES);

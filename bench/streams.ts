@@ -19,6 +19,7 @@ import { cleanupAll, filesystemOf, machineBusySeconds, startKinesalite, startRiv
 import { median, type LatencySummary } from './streams-stats.js';
 import {
   BATCH_RECORDS,
+  EMPTY_POLL_PAUSE_MS,
   buildBatches,
   createStream,
   drain,
@@ -273,7 +274,7 @@ function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Size
     `- Client: @aws-sdk/client-kinesis with NodeHttpHandler over HTTP/1.1 keep-alive (\`maxSockets: 16\`), \`maxAttempts: 1\`, dummy credentials, us-east-1. The extra rows use the stock client (default HTTP/2 handler, default retries).`,
     `- Stream of ${SHARDS} shards. PutRecords: batches of ${BATCH_RECORDS} random 1 KiB records with random partition keys, ${concurrency} requests in flight, each run up to ${count(sizes.putTargetRecords)} records or ${sizes.putMaxMs / 1000} s, after a ${sizes.warmupMs / 1000} s warm-up. MiB/s counts record data only.`,
     `- PutRecord latency: ${count(sizes.latencyCalls)} sequential calls (after ${sizes.latencyWarmupCalls} unmeasured). Drain: every shard read in parallel from TRIM_HORIZON with Limit 10000 until an empty response.`,
-    `- put→get: one consumer per shard polls GetRecords (LATEST) with no pause; a producer puts timestamped 1 KiB records open-loop at ${sizes.putToGetRatePerSecond}/s for ${sizes.putToGetDurationMs / 1000} s; latency = seen by the consumer − just before PutRecord. Seen: ${seen}.`,
+    `- put→get: one consumer per shard polls GetRecords (LATEST), pausing ${EMPTY_POLL_PAUSE_MS} ms after an empty poll; a producer puts timestamped 1 KiB records open-loop at ${sizes.putToGetRatePerSecond}/s for ${sizes.putToGetDurationMs / 1000} s; latency = seen by the consumer − just before PutRecord. Seen: ${seen}.`,
     '- Peak RSS is VmHWM from /proc/<pid>/status at the end of the server\'s phase.',
   ].join('\n');
 }
