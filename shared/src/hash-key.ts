@@ -2,7 +2,7 @@
  * Kinesis hash-key arithmetic: a stream owns the 128-bit MD5 key space [0, 2^128 - 1], split
  * into shards by contiguous ranges. Owns nothing else (no shard state).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
 
@@ -13,7 +13,8 @@ export interface HashKeyRange {
 
 /** Kinesis: the MD5 of the partition key's UTF-8 bytes, read as an unsigned big-endian integer. */
 export function hashPartitionKey(partitionKey: string): bigint {
-  const digest = createHash('md5').update(partitionKey, 'utf8').digest();
+  // One-shot hashing: no Hash object per record (this runs once per record on the put path).
+  const digest = hash('md5', partitionKey, 'buffer');
   return (digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8);
 }
 

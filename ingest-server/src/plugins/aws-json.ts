@@ -4,11 +4,11 @@
  * their target prefix (Kinesis_20131202, Firehose_20150804, ...). Owns parsing and dispatch;
  * error bodies are written by plugins/errors.ts.
  */
-import { isAscii } from 'node:buffer';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AMZ_JSON_1_0, AMZ_JSON_1_1, HEADERS, RivuletError } from '@rivulet/shared';
 import { compileValidator, type InputValidator } from './aws-validation.js';
+import { parseJsonBuffer } from './json-buffer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,9 +57,7 @@ export class AwsJsonRouter {
       _req.rawBody = body;
       if (body.byteLength === 0) return done(null, {});
       try {
-        // Bodies are mostly base64 text: when every byte is ASCII, latin1 decoding is exact and
-        // skips UTF-8 validation of what can be megabytes.
-        const value: unknown = JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8'));
+        const value = parseJsonBuffer(body);
         if (typeof value !== 'object' || value === null || Array.isArray(value)) {
           return done(new RivuletError('PROTOCOL_SERIALIZATION', { message: 'The request body must be a JSON object' }));
         }

@@ -10,7 +10,9 @@ describe('commit records', () => {
       ],
       producer: { producerId: 'cam-ü', state: '{"seq":1}' },
     };
-    const { payload, bodyOffsets } = encodeCommit(request);
+    const { pieces, byteLength, bodyOffsets } = encodeCommit(request);
+    const payload = Buffer.concat(pieces);
+    expect(payload.byteLength).toBe(byteLength);
     const decoded = decodeCommit(payload);
     expect(decoded.producer).toEqual(request.producer);
     expect(decoded.chunks.map((c) => c.bodyOffset)).toEqual(bodyOffsets);
@@ -22,7 +24,7 @@ describe('commit records', () => {
   });
 
   it('encodes a commit without producer state', () => {
-    const { payload } = encodeCommit({ chunks: [] });
-    expect(decodeCommit(payload)).toEqual({ chunks: [] });
+    const { pieces } = encodeCommit({ chunks: [] });
+    expect(decodeCommit(Buffer.concat(pieces))).toEqual({ chunks: [] });
   });
 });

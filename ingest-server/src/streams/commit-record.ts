@@ -13,34 +13,45 @@ export interface DecodedCommit {
   producer?: { producerId: string; state: string };
 }
 
-export function encodeCommit(request: CommitRequest): { payload: Buffer; bodyOffsets: number[] } {
-  let size = 2 + 1;
-  for (const c of request.chunks) size += CHUNK_HEADER_BYTES + c.body.byteLength;
+/**
+ * Encodes a commit as pieces (small headers interleaved with the chunk bodies themselves), so
+ * the bodies are written to the log without being copied into one payload first.
+ */
+export function encodeCommit(request: CommitRequest): { pieces: Uint8Array[]; byteLength: number; bodyOffsets: number[] } {
+  const pieces: Uint8Array[] = [];
+  const bodyOffsets: number[] = [];
+  let header = Buffer.allocUnsafe(2 + CHUNK_HEADER_BYTES);
+  let o = header.writeUInt16BE(request.chunks.length, 0);
+  let total = 0;
+  for (const c of request.chunks) {
+    o = header.writeUInt32BE(c.streamId, o);
+    o = header.writeUInt32BE(c.shardIndex, o);
+    o = header.writeDoubleBE(c.firstPosition, o);
+    o = header.writeUInt32BE(c.count, o);
+    o = header.writeDoubleBE(c.arrivalMs, o);
+    o = header.writeUInt32BE(c.body.byteLength, o);
+    pieces.push(header.subarray(0, o));
+    total += o;
+    bodyOffsets.push(total);
+    pieces.push(c.body);
+    total += c.body.byteLength;
+    header = Buffer.allocUnsafe(CHUNK_HEADER_BYTES);
+    o = 0;
+  }
   const id = request.producer ? Buffer.from(request.producer.producerId, 'utf8') : null;
   const state = request.producer ? Buffer.from(request.producer.state, 'utf8') : null;
-  if (id && state) size += 2 + id.byteLength + 4 + state.byteLength;
-  const payload = Buffer.allocUnsafe(size);
-  const bodyOffsets: number[] = [];
-  let o = payload.writeUInt16BE(request.chunks.length, 0);
-  for (const c of request.chunks) {
-    o = payload.writeUInt32BE(c.streamId, o);
-    o = payload.writeUInt32BE(c.shardIndex, o);
-    o = payload.writeDoubleBE(c.firstPosition, o);
-    o = payload.writeUInt32BE(c.count, o);
-    o = payload.writeDoubleBE(c.arrivalMs, o);
-    o = payload.writeUInt32BE(c.body.byteLength, o);
-    bodyOffsets.push(o);
-    payload.set(c.body, o);
-    o += c.body.byteLength;
-  }
-  o = payload.writeUInt8(id && state ? 1 : 0, o);
+  const trailer = Buffer.allocUnsafe(request.chunks.length === 0 ? 3 + (id && state ? 6 + id.byteLength + state.byteLength : 0) : 1 + (id && state ? 6 + id.byteLength + state.byteLength : 0));
+  let t = request.chunks.length === 0 ? trailer.writeUInt16BE(0, 0) : 0;
+  t = trailer.writeUInt8(id && state ? 1 : 0, t);
   if (id && state) {
-    o = payload.writeUInt16BE(id.byteLength, o);
-    o += id.copy(payload, o);
-    o = payload.writeUInt32BE(state.byteLength, o);
-    state.copy(payload, o);
+    t = trailer.writeUInt16BE(id.byteLength, t);
+    t += id.copy(trailer, t);
+    t = trailer.writeUInt32BE(state.byteLength, t);
+    t += state.copy(trailer, t);
   }
-  return { payload, bodyOffsets };
+  pieces.push(trailer.subarray(0, t));
+  total += t;
+  return { pieces, byteLength: total, bodyOffsets };
 }
 
 export function decodeCommit(payload: Buffer): DecodedCommit {

@@ -352,7 +352,7 @@ export class LevelShardStore implements ShardStore {
         const logged = group.filter((p) => p.request && p.request.chunks.length + (p.request.producer ? 1 : 0) > 0);
         if (logged.length > 0) {
           const encoded = logged.map((p) => encodeCommit(p.request!));
-          const placed = await this.log.append(encoded.map((e) => e.payload));
+          const placed = await this.log.append(encoded.map((e) => e.pieces));
           logged.forEach((p, i) => {
             const bodies = p.request!.chunks.map((c, j) => ({ offset: encoded[i]!.bodyOffsets[j]!, length: c.body.byteLength }));
             ops.push(...this.indexOps(p.request!, placed[i]!, bodies));

@@ -99,28 +99,38 @@ export class SegmentLog {
     return out;
   }
 
-  /** Appends payloads as one write and one fdatasync; returns where each payload landed. */
-  async append(payloads: readonly Buffer[]): Promise<AppendedRecord[]> {
+  /**
+   * Appends payloads (each given as pieces, written back to back) as one write and one
+   * fdatasync; returns where each payload landed.
+   */
+  async append(payloads: readonly (readonly Uint8Array[])[]): Promise<AppendedRecord[]> {
     if (!this.active) throw new RivuletError('STREAMS_STORAGE', { message: 'segment log is not open' });
     if (this.active.size >= this.segmentBytes) await this.openActive(this.active.id + 1);
     const active = this.active;
-    const buffers: Buffer[] = [];
+    const buffers: Uint8Array[] = [];
     const placed: AppendedRecord[] = [];
     let offset = active.size;
-    for (const payload of payloads) {
+    for (const pieces of payloads) {
+      let length = 0;
+      let crc = 0;
+      for (const piece of pieces) {
+        length += piece.byteLength;
+        crc = crc32(piece, crc);
+      }
       const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
       header.writeUInt32BE(MAGIC, 0);
-      header.writeUInt32BE(payload.byteLength, 4);
-      header.writeUInt32BE(crc32(payload), 8);
-      buffers.push(header, payload);
-      placed.push({ segment: active.id, offset: offset + RECORD_HEADER_BYTES, length: payload.byteLength });
-      offset += RECORD_HEADER_BYTES + payload.byteLength;
+      header.writeUInt32BE(length, 4);
+      header.writeUInt32BE(crc, 8);
+      buffers.push(header, ...pieces);
+      placed.push({ segment: active.id, offset: offset + RECORD_HEADER_BYTES, length });
+      offset += RECORD_HEADER_BYTES + length;
     }
     try {
       let written = 0;
       const total = offset - active.size;
       while (written < total) {
-        const { bytesWritten } = await active.handle.writev(written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)], active.size + written);
+        const rest = written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)];
+        const { bytesWritten } = await active.handle.writev(rest as NodeJS.ArrayBufferView[], active.size + written);
         written += bytesWritten;
       }
       if (this.syncWrites) await active.handle.datasync();
