@@ -82,7 +82,7 @@ export interface ThroughputResult {
   mibPerSecond: number;
 }
 
-function throughput(records: number, failedRecords: number, startMs: number): ThroughputResult {
+export function throughput(records: number, failedRecords: number, startMs: number): ThroughputResult {
   const seconds = (performance.now() - startMs) / 1000;
   return { records, failedRecords, seconds, recordsPerSecond: records / seconds, mibPerSecond: (records * RECORD_BYTES) / 2 ** 20 / seconds };
 }

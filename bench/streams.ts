@@ -16,6 +16,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { formatProfileSummary, monotonicUs, profileFiles, summarizeProfile, type ProfileWindow } from './streams-profile.js';
 import { count, detailTable, machineDescription, markdownTable, writeBenchmarksDoc, type Row } from './streams-report.js';
 import { cleanupAll, filesystemOf, machineBusySeconds, startKinesalite, startRivulet, type ServerName, type ServerProcess } from './streams-servers.js';
+import { rawBatches, rawDrain, rawPutThroughput } from './streams-raw.js';
 import { median, type LatencySummary } from './streams-stats.js';
 import {
   BATCH_RECORDS,
@@ -65,6 +66,8 @@ type PhaseWindows = Map<string, ProfileWindow[]>;
 interface ServerResults {
   put: Measured<ThroughputResult>[];
   drain: Measured<ThroughputResult>[];
+  rawPut: Measured<ThroughputResult>[];
+  rawDrain: Measured<ThroughputResult>[];
   storedRecords: number;
   putLatency: LatencySummary;
   putToGet: PutToGetResult;
@@ -131,6 +134,22 @@ async function measure(server: ServerProcess, sizes: Sizes, concurrency: number)
       log(`${server.name} drain run ${i + 1}: ${count(m.result.recordsPerSecond)} records/s (${count(m.result.records)} of ${count(storedRecords)} in ${m.result.seconds.toFixed(1)} s)`);
       if (m.result.records !== storedRecords) log(`WARNING ${server.name} drain read ${m.result.records} records, expected ${storedRecords}`);
     }
+    // The same phases through the raw client, which costs almost nothing: the server's capacity.
+    const rawBodies = rawBatches(STREAM);
+    const rawPut: Measured<ThroughputResult>[] = [];
+    for (let i = 0; i < sizes.repeats; i++) {
+      const m = await withCpu(server, phases, 'PutRecords (raw client)', () => rawPutThroughput(server.endpoint, rawBodies, putOpts));
+      storedRecords += m.result.records;
+      rawPut.push(m);
+      log(`${server.name} PutRecords (raw client) run ${i + 1}: ${count(m.result.recordsPerSecond)} records/s (${m.result.failedRecords} failed)`);
+    }
+    const rawDrains: Measured<ThroughputResult>[] = [];
+    for (let i = 0; i < sizes.repeats; i++) {
+      const m = await withCpu(server, phases, 'drain (raw client)', () => rawDrain(server.endpoint, STREAM, shardIds));
+      rawDrains.push(m);
+      log(`${server.name} drain (raw client) run ${i + 1}: ${count(m.result.recordsPerSecond)} records/s (${count(m.result.records)} of ${count(storedRecords)})`);
+      if (m.result.records !== storedRecords) log(`WARNING ${server.name} raw drain read ${m.result.records} records, expected ${storedRecords}`);
+    }
     const putLatency = (await withCpu(server, phases, 'PutRecord', () => putRecordLatency(client, STREAM, sizes.latencyCalls, sizes.latencyWarmupCalls))).result;
     log(`${server.name} PutRecord p50 ${putLatency.p50Ms.toFixed(2)} ms, p99 ${putLatency.p99Ms.toFixed(2)} ms`);
     const putToGetOpts = { ratePerSecond: sizes.putToGetRatePerSecond, durationMs: sizes.putToGetDurationMs };
@@ -139,7 +158,7 @@ async function measure(server: ServerProcess, sizes: Sizes, concurrency: number)
     let h2Put: Measured<ThroughputResult>[] = [];
     let h2Latency: LatencySummary | null = null;
     if (server.name === 'rivulet') ({ h2Put, h2Latency } = await measureStockHttp2(server, phases, sizes, concurrency, batches));
-    return { put, drain: drains, storedRecords, putLatency, putToGet, h2Put, h2Latency, peakRssBytes: server.peakRssBytes(), phases };
+    return { put, drain: drains, rawPut, rawDrain: rawDrains, storedRecords, putLatency, putToGet, h2Put, h2Latency, peakRssBytes: server.peakRssBytes(), phases };
   } finally {
     client.destroy();
   }
@@ -193,6 +212,20 @@ function buildRows(r: ServerResults | undefined, k: ServerResults | undefined, c
       digits: 0,
       target: { text: '≥ 200,000', met: met(rDrain, (v) => v >= 200_000) },
     },
+    {
+      metric: 'Server capacity: PutRecords, records/s, raw HTTP/1.1 client (no SDK)',
+      rivulet: medianOf(r?.rawPut, (t) => t.recordsPerSecond),
+      kinesalite: medianOf(k?.rawPut, (t) => t.recordsPerSecond),
+      better: 'higher',
+      digits: 0,
+    },
+    {
+      metric: 'Server capacity: drain, records/s, raw HTTP/1.1 client (no SDK)',
+      rivulet: medianOf(r?.rawDrain, (t) => t.recordsPerSecond),
+      kinesalite: medianOf(k?.rawDrain, (t) => t.recordsPerSecond),
+      better: 'higher',
+      digits: 0,
+    },
     { metric: 'put→get latency p50, ms', rivulet: r?.putToGet.p50Ms ?? null, kinesalite: k?.putToGet.p50Ms ?? null, better: 'lower', digits: 2 },
     {
       metric: 'put→get latency p99, ms',
@@ -240,6 +273,8 @@ function detailRows(results: Partial<Record<ServerName, ServerResults>>): string
   for (const [name, r] of Object.entries(results)) {
     add(name, 'PutRecords (HTTP/1.1)', r.put);
     add(name, 'drain', r.drain);
+    add(name, 'PutRecords (raw client)', r.rawPut);
+    add(name, 'drain (raw client)', r.rawDrain);
     add(name, 'PutRecords (stock HTTP/2)', r.h2Put);
   }
   return rows;
@@ -275,6 +310,7 @@ function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Size
     `- Stream of ${SHARDS} shards. PutRecords: batches of ${BATCH_RECORDS} random 1 KiB records with random partition keys, ${concurrency} requests in flight, each run up to ${count(sizes.putTargetRecords)} records or ${sizes.putMaxMs / 1000} s, after a ${sizes.warmupMs / 1000} s warm-up. MiB/s counts record data only.`,
     `- PutRecord latency: ${count(sizes.latencyCalls)} sequential calls (after ${sizes.latencyWarmupCalls} unmeasured). Drain: every shard read in parallel from TRIM_HORIZON with Limit 10000 until an empty response.`,
     `- put→get: one consumer per shard polls GetRecords (LATEST), pausing ${EMPTY_POLL_PAUSE_MS} ms after an empty poll; a producer puts timestamped 1 KiB records open-loop at ${sizes.putToGetRatePerSecond}/s for ${sizes.putToGetDurationMs / 1000} s; latency = seen by the consumer − just before PutRecord. Seen: ${seen}.`,
+    '- Server capacity rows: the same workloads from a raw HTTP/1.1 client (bench/streams-raw.ts) that sends pre-serialized bodies and scans responses instead of parsing them, so nearly all CPU goes to the server.',
     '- Peak RSS is VmHWM from /proc/<pid>/status at the end of the server\'s phase.',
   ].join('\n');
 }
