@@ -4,6 +4,7 @@
  * their target prefix (Kinesis_20131202, Firehose_20150804, ...). Owns parsing and dispatch;
  * error bodies are written by plugins/errors.ts.
  */
+import { Readable } from 'node:stream';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AMZ_JSON_1_0, AMZ_JSON_1_1, HEADERS, RivuletError } from '@rivulet/shared';
@@ -16,9 +17,12 @@ declare module 'fastify' {
   }
 }
 
-/** A response body already serialized (hot paths build their JSON by hand). */
+/** A response body already serialized (hot paths build their JSON by hand), whole or in blocks. */
 export class RawJson {
-  constructor(readonly text: string | Buffer) {}
+  constructor(
+    readonly body: string | Buffer | readonly Buffer[],
+    readonly byteLength?: number,
+  ) {}
 }
 
 export interface ActionContext {
@@ -85,7 +89,13 @@ export class AwsJsonRouter {
     const input = action.validator.validate(body);
     const output = await action.def.run({ request, reply }, input);
     reply.header('content-type', AMZ_JSON_1_1);
-    if (output instanceof RawJson) return reply.send(output.text);
+    if (output instanceof RawJson) {
+      const { body } = output;
+      if (typeof body === 'string' || Buffer.isBuffer(body)) return reply.send(body);
+      // Blocks go out as a stream with a known length: no body-sized Buffer is ever built.
+      reply.header('content-length', output.byteLength ?? body.reduce((n, b) => n + b.byteLength, 0));
+      return reply.send(Readable.from(body, { objectMode: false }));
+    }
     return reply.send(JSON.stringify(output ?? {}));
   }
 }

@@ -9,6 +9,7 @@ import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
 import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
+import { ResponseWriter } from './response-writer.js';
 import type { ProducerWrite, StoredChunk } from './store.js';
 import type { ThroughputLimiter } from './throughput.js';
 
@@ -174,7 +175,7 @@ export class RecordsService {
    * GetRecords. Returns the JSON body as bytes, built by hand because it is the hot path: stored
    * records already hold base64 data and JSON partition keys, so each one is a copy.
    */
-  async get(token: string, limit: number): Promise<Buffer> {
+  async get(token: string, limit: number): Promise<ResponseWriter> {
     const now = this.deps.clock.now();
     const it = this.iterators.decode(token, now);
     const stream = this.registry.byId(it.streamId);
@@ -187,6 +188,7 @@ export class RecordsService {
     const endingPosition = shard.doc.endingPosition;
     const chunks = await this.chunksFrom(stream, shard, it.position, limit);
     const out = new ResponseWriter();
+    out.text('{"Records":[');
     let count = 0;
     let next = it.position;
     let bytes = 0;
@@ -230,7 +232,7 @@ export class RecordsService {
       const nextToken = this.iterators.encode({ streamId: stream.doc.id, shardIndex: shard.doc.index, position: next, issuedAtMs: now });
       out.text(`,"NextShardIterator":"${nextToken}"}`);
     }
-    return out.finish('{"Records":[');
+    return out;
   }
 
   /** Chunks from `position` on: none at the tip, the tail cache when it covers, else the store. */
@@ -249,46 +251,5 @@ export class RecordsService {
       ParentShards: [c.doc.parentIndex, c.doc.adjacentParentIndex].filter((p): p is number => p !== null).map(shardIdFor),
       HashKeyRange: { StartingHashKey: c.doc.startingHashKey, EndingHashKey: c.doc.endingHashKey },
     }));
-  }
-}
-
-/**
- * Collects ASCII text and byte pieces, then joins them into one Buffer. Consecutive text is merged
- * first, so each record costs a couple of native writes rather than one per field.
- */
-class ResponseWriter {
-  private readonly pieces: (string | Uint8Array)[] = [];
-  private pending = '';
-  private size = 0;
-
-  text(ascii: string): void {
-    this.pending += ascii;
-  }
-
-  bytes(data: Uint8Array): void {
-    this.flushText();
-    this.pieces.push(data);
-    this.size += data.byteLength;
-  }
-
-  finish(prefix: string): Buffer {
-    this.flushText();
-    const out = Buffer.allocUnsafe(prefix.length + this.size);
-    let offset = out.write(prefix, 0, 'latin1');
-    for (const piece of this.pieces) {
-      if (typeof piece === 'string') offset += out.write(piece, offset, 'latin1');
-      else {
-        out.set(piece, offset);
-        offset += piece.byteLength;
-      }
-    }
-    return out;
-  }
-
-  private flushText(): void {
-    if (this.pending.length === 0) return;
-    this.pieces.push(this.pending);
-    this.size += this.pending.length;
-    this.pending = '';
   }
 }

@@ -4,5 +4,6 @@ import { Schemas } from '../schemas.js';
 import { streamsAction } from './define.js';
 
 export const getRecords = streamsAction('GetRecords', Schemas.GetRecords, async (svc, input) => {
-  return new RawJson(await svc.records.get(input.ShardIterator, input.Limit ?? MAX_GET_RECORDS));
+  const body = await svc.records.get(input.ShardIterator, input.Limit ?? MAX_GET_RECORDS);
+  return new RawJson(body.finish(), body.byteLength);
 });
