@@ -21,6 +21,7 @@ import {
   PutRecordsCommand,
   RegisterStreamConsumerCommand,
   RemoveTagsFromStreamCommand,
+  StartStreamEncryptionCommand,
   UpdateStreamModeCommand,
   paginateListStreams,
 } from '@aws-sdk/client-kinesis';
@@ -152,6 +153,16 @@ describe('retention, tags, monitoring and consumers', () => {
     }
     const over = await failure(suite.kinesis.send(new AddTagsToStreamCommand({ StreamName: 'tags', Tags: many })));
     expect(over.name).toBe('LimitExceededException');
+  });
+
+  it('refuses encryption with an unknown key or type', async () => {
+    await suite.kinesis.send(new CreateStreamCommand({ StreamName: 'enc-errors', ShardCount: 1 }));
+    const unknown = await failure(suite.kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'enc-errors', EncryptionType: 'KMS', KeyId: 'alias/not-a-key' })));
+    expect(unknown.name).toBe('KMSNotFoundException');
+    const none = await failure(suite.kinesis.send(new StartStreamEncryptionCommand({ StreamName: 'enc-errors', EncryptionType: 'NONE', KeyId: 'alias/aws/kinesis' })));
+    expect(none.name).toBe('InvalidArgumentException');
+    const { StreamDescriptionSummary } = await suite.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'enc-errors' }));
+    expect(StreamDescriptionSummary!.EncryptionType).toBe('NONE');
   });
 
   it('enables and disables enhanced monitoring', async () => {
