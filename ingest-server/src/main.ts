@@ -2,6 +2,7 @@
  * rivulet-ingest entry point: the only place that reads argv, env, the real clock and signals.
  *   rivulet-ingest [--host 127.0.0.1] [--port 4567] [--data-dir ./data] [--auth sigv4|none] ...
  *   rivulet-ingest keys create|list|revoke
+ *   rivulet-ingest kms list|create|rotate|disable|enable
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,19 +13,36 @@ import { CredentialsStore, defaultCredentialsPath } from './auth/credentials.js'
 import { runKeysCommand } from './auth/keys-command.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { LocalKeyStore } from './keystore/key-store.js';
+import { runKmsCommand } from './keystore/kms-command.js';
 import { registerSigV4Auth } from './plugins/sigv4-auth.js';
+
+/** Takes --data-dir and --credentials-file (or their env) out of an admin command's argv. */
+function adminArgs(argv: string[]): { rest: string[]; dataDir: string; credentialsFile: string | undefined } {
+  const rest: string[] = [];
+  let dataDir = process.env.RIVULET_DATA_DIR ?? './data';
+  let credentialsFile = process.env.RIVULET_CREDENTIALS_FILE;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') dataDir = argv[++i] ?? dataDir;
+    else if (argv[i] === '--credentials-file') credentialsFile = argv[++i];
+    else rest.push(argv[i]!);
+  }
+  return { rest, dataDir: resolve(dataDir), credentialsFile };
+}
+
+/** `rivulet-ingest kms ...`: the key store under --data-dir. */
+function kmsCommand(argv: string[]): Promise<number> {
+  const { rest, dataDir } = adminArgs(argv);
+  return runKmsCommand(rest, {
+    open: () => LocalKeyStore.open({ dir: join(dataDir, 'keys'), masterKey: masterKey(), clock: systemClock }),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+}
 
 /** `rivulet-ingest keys ...`: --data-dir / --credentials-file (or their env) pick the file. */
 async function keysCommand(argv: string[]): Promise<number> {
-  const rest: string[] = [];
-  let dataDir = process.env.RIVULET_DATA_DIR ?? './data';
-  let file = process.env.RIVULET_CREDENTIALS_FILE;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--data-dir') dataDir = argv[++i] ?? dataDir;
-    else if (argv[i] === '--credentials-file') file = argv[++i];
-    else rest.push(argv[i]!);
-  }
-  const credentialsFile = file ?? defaultCredentialsPath(resolve(dataDir));
+  const { rest, dataDir, credentialsFile: file } = adminArgs(argv);
+  const credentialsFile = file ?? defaultCredentialsPath(dataDir);
   mkdirSync(resolve(credentialsFile, '..'), { recursive: true });
   return runKeysCommand(rest, { credentialsFile, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
 }
@@ -56,11 +74,14 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(
       'usage: rivulet-ingest [--host 127.0.0.1] [--port 4567] [--data-dir ./data] [--auth sigv4|none|auto] [--config file.json]\n' +
-        '                      [--region us-east-1] [--sync-writes true|false] [--tls-cert FILE --tls-key FILE] [--log-level info]\n',
+        '                      [--region us-east-1] [--sync-writes true|false] [--tls-cert FILE --tls-key FILE] [--log-level info]\n' +
+        '       rivulet-ingest keys create|list|revoke [--data-dir DIR]     access keys for SigV4\n' +
+        '       rivulet-ingest kms list|create|rotate|disable|enable [--data-dir DIR]   encryption keys\n',
     );
     return 0;
   }
   if (argv[0] === 'keys') return keysCommand(argv.slice(1));
+  if (argv[0] === 'kms') return kmsCommand(argv.slice(1));
   const config = loadConfig(argv, process.env);
   mkdirSync(config.dataDir, { recursive: true });
   const logger = pino({ level: config.logLevel, base: { service: 'rivulet-ingest' } });
