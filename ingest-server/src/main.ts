@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { systemClock } from '@rivulet/shared';
+import { isRivuletError, systemClock } from '@rivulet/shared';
 import { buildServer, resolveAuthMode } from './app.js';
 import { CredentialsStore, defaultCredentialsPath } from './auth/credentials.js';
 import { runKeysCommand } from './auth/keys-command.js';
@@ -117,7 +117,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    const reason = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const known = err instanceof ConfigError || isRivuletError(err);
+    const reason = known ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`rivulet-ingest: ${reason}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   },

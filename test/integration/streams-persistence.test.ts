@@ -78,6 +78,16 @@ describe('persistence', () => {
   });
 });
 
+describe('data directory ownership', () => {
+  it('refuses a second server on a data directory that is in use, naming it', async () => {
+    const dataDir = tempDir();
+    server = await startIngest({ dataDir });
+    await expect(startIngest({ dataDir })).rejects.toThrow(/in use by another rivulet-ingest process/);
+    // The first server is unaffected.
+    await client(server.endpoint).send(new CreateStreamCommand({ StreamName: 'still-mine', ShardCount: 1 }));
+  });
+});
+
 describe('idempotent producer', () => {
   it('answers a retried batch with the original result and stores it once, even across a kill -9', async () => {
     const dataDir = tempDir();

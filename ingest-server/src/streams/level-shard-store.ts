@@ -145,7 +145,10 @@ export class LevelShardStore implements ShardStore {
   private readonly segmentStreams = new Map<number, Map<number, number>>();
   private checkpoint: LogPosition | null = null;
 
+  private readonly location: string;
+
   constructor(options: LevelShardStoreOptions) {
+    this.location = options.location;
     this.db = new ClassicLevel<Buffer, Buffer>(join(options.location, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     this.syncWrites = options.syncWrites ?? true;
     this.log = new SegmentLog(join(options.location, 'segments'), options.segmentBytes, this.syncWrites);
@@ -155,7 +158,9 @@ export class LevelShardStore implements ShardStore {
     try {
       await this.db.open();
     } catch (cause) {
-      throw new RivuletError('STREAMS_STORAGE', { message: `cannot open LevelDB: ${String(cause)}` }, { cause });
+      const locked = (cause as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
+      const message = locked ? `${this.location} is in use by another rivulet-ingest process` : `cannot open LevelDB in ${this.location}: ${String(cause)}`;
+      throw new RivuletError('STREAMS_STORAGE', { message }, { cause });
     }
     for await (const [key, value] of this.db.iterator({ gte: Buffer.from([TAG_SEGMENT]), lt: Buffer.from([TAG_SEGMENT + 1]) })) {
       const streams = JSON.parse(value.toString('utf8')) as [number, number][];
