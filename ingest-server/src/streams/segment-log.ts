@@ -41,6 +41,8 @@ function segmentName(id: number): string {
 export class SegmentLog {
   private active: { id: number; handle: FileHandle; size: number } | null = null;
   private readonly readers = new Map<number, FileHandle>();
+  /** Set when a failed append could not be undone: no further append is safe until a restart. */
+  private broken: RivuletError | null = null;
 
   constructor(
     private readonly dir: string,
@@ -105,6 +107,7 @@ export class SegmentLog {
    */
   async append(payloads: readonly (readonly Uint8Array[])[]): Promise<AppendedRecord[]> {
     if (!this.active) throw new RivuletError('STREAMS_STORAGE', { message: 'segment log is not open' });
+    if (this.broken) throw this.broken;
     if (this.active.size >= this.segmentBytes) await this.openActive(this.active.id + 1);
     const active = this.active;
     const buffers: Uint8Array[] = [];
@@ -135,6 +138,13 @@ export class SegmentLog {
       }
       if (this.syncWrites) await active.handle.datasync();
     } catch (cause) {
+      // The file is opened for appending, so a partial record must not stay at the end: the next
+      // append would land after it while its offsets assume it is not there.
+      try {
+        await active.handle.truncate(active.size);
+      } catch (truncateError) {
+        this.broken = new RivuletError('STREAMS_STORAGE', { message: `segment ${active.id} could not be repaired after a failed append` }, { cause: truncateError });
+      }
       throw new RivuletError('STREAMS_STORAGE', { message: `segment append failed: ${String(cause)}` }, { cause });
     }
     active.size = offset;
