@@ -1,0 +1,2 @@
+/** rivulet-agent: the surface other packages import (issue 3 is building it out). */
+export {};

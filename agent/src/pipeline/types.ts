@@ -1,0 +1,63 @@
+/**
+ * The agent pipeline's nouns: what sources emit, what the buffer keeps, and what uploaders
+ * take out. Sources feed a DurableBuffer; uploaders read per stream and acknowledge what the
+ * server has stored. Owns only these shapes; the buffer, sources and uploaders implement them.
+ */
+
+/** A record as a source emits it. */
+export interface SourceRecord {
+  /** Target stream (a Kinesis data stream name). */
+  stream: string;
+  partitionKey: string;
+  data: Buffer;
+  /** Wall-clock time when the source saw it (ms since epoch); may jump with NTP. */
+  wallMs: number;
+  /** Monotonic time when the source saw it; never goes backwards within one boot. */
+  monoMs: number;
+}
+
+/** A record held by the buffer, with the buffer's own position for it. */
+export interface BufferedRecord extends SourceRecord {
+  /** Buffer-wide position: strictly increasing in append order, across restarts. */
+  seq: number;
+}
+
+export type WhenFull = 'drop_oldest' | 'drop_newest' | 'block';
+
+export interface StreamPolicy {
+  /** Lower numbers upload first (alerts 0, bulk data 9). */
+  priority: number;
+  whenFull: WhenFull;
+}
+
+export interface BufferStats {
+  records: number;
+  bytes: number;
+  maxBytes: number;
+  /** Wall time of the oldest record still unsent, or null when empty. */
+  oldestWallMs: number | null;
+  /** Records dropped by whenFull policies since the buffer was created, per stream. */
+  dropped: Record<string, number>;
+}
+
+export interface DurableBuffer {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Appends records; resolves once they are durable (writes are batched, so concurrent appends
+   * share one write). When the buffer is full, each stream's whenFull policy decides: drop the
+   * oldest records of that stream, drop these new ones (resolving with how many were dropped),
+   * or wait for room ('block').
+   */
+  append(records: readonly SourceRecord[]): Promise<{ dropped: number }>;
+  /** Up to `maxRecords` / `maxBytes` of the oldest unsent records of `stream`, in seq order. */
+  peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]>;
+  /** Streams that hold records, highest priority (lowest number) first. */
+  pendingStreams(): string[];
+  /** Deletes records the server has stored; durable when it resolves. */
+  ack(stream: string, seqs: readonly number[]): Promise<void>;
+  stats(): BufferStats;
+  /** Small durable values for uploaders (the in-flight batch of a stream, say). */
+  getMeta(key: string): Promise<string | null>;
+  putMeta(key: string, value: string | null): Promise<void>;
+}
