@@ -61,3 +61,20 @@ export interface DurableBuffer {
   getMeta(key: string): Promise<string | null>;
   putMeta(key: string, value: string | null): Promise<void>;
 }
+
+/** Hands records to the buffer; resolves once they are durable (or dropped by policy). */
+export type Emit = (records: readonly SourceRecord[]) => Promise<void>;
+
+export interface SourceStats {
+  emitted: number;
+  errors: number;
+  lastError: string | null;
+}
+
+/** A source component (fluent-bit style): built from its config, started with an emit sink. */
+export interface Source {
+  readonly name: string;
+  start(emit: Emit): Promise<void>;
+  stop(): Promise<void>;
+  stats(): SourceStats;
+}
