@@ -10,6 +10,11 @@ export const HEADERS = {
   producerId: 'x-rivulet-producer-id',
   /** Rivulet extension: the producer's batch sequence number, a non-negative integer. */
   producerSequence: 'x-rivulet-producer-seq',
+  /**
+   * Rivulet extension: "true" makes a PutRecords all-or-nothing under throttling: if any record
+   * would be refused, none is stored and the call fails whole, so a retry keeps per-key order.
+   */
+  atomicBatch: 'x-rivulet-atomic-batch',
   /** Rivulet extension: set to "true" on a response replayed from the idempotency window. */
   producerReplayed: 'x-rivulet-producer-replayed',
 } as const;

@@ -10,6 +10,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HEADERS } from '@rivulet/shared';
 import { http1Kinesis } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
 
@@ -124,6 +125,30 @@ describe('per-shard throughput limits', () => {
     });
     env.clock.advance(1000);
     expect((await kinesis.send(new PutRecordsCommand({ StreamName: 'lim', Records: batch() }))).FailedRecordCount).toBe(0);
+  });
+
+  it('refuses an all-or-nothing batch whole when any record would be throttled, storing none of it', async () => {
+    const { env, kinesis } = await open();
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'atomic', ShardCount: 1 }));
+    kinesis.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers[HEADERS.atomicBatch] = 'true';
+        return next(args);
+      },
+      { step: 'build', name: 'rivulet-atomic-batch' },
+    );
+    const batch = (tag: string) => Array.from({ length: 400 }, (_, i) => ({ PartitionKey: `k${i}`, Data: enc(`${tag}-${i}`) }));
+    await kinesis.send(new PutRecordsCommand({ StreamName: 'atomic', Records: batch('a') }));
+    await kinesis.send(new PutRecordsCommand({ StreamName: 'atomic', Records: batch('b') }));
+    await expect(kinesis.send(new PutRecordsCommand({ StreamName: 'atomic', Records: batch('c') }))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    // Nothing of batch c was stored, and its admitted records gave their budget back.
+    expect((await kinesis.send(new PutRecordsCommand({ StreamName: 'atomic', Records: batch('d').slice(0, 200) }))).FailedRecordCount).toBe(0);
+    env.clock.advance(1000);
+    expect((await kinesis.send(new PutRecordsCommand({ StreamName: 'atomic', Records: batch('c') }))).FailedRecordCount).toBe(0);
+    const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: 'atomic', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+    const all = (await kinesis.send(new GetRecordsCommand({ ShardIterator }))).Records!.map((r) => new TextDecoder().decode(r.Data));
+    expect(all.filter((d) => d.startsWith('c-'))).toHaveLength(400);
+    expect(all).toHaveLength(1400);
   });
 
   it('limits each shard to 1 MiB/s of writes', async () => {

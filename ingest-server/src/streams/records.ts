@@ -48,7 +48,7 @@ export class RecordsService {
    * Appends entries, refusing per record what the shard limits refuse. `prepare` turns the results
    * into the response and producer state, which are committed in the same batch as the records.
    */
-  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite): Promise<PutResult[]> {
+  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite, atomic = false): Promise<PutResult[]> {
     const results: PutResult[] = new Array(entries.length);
     const byShard = new Map<number, PendingShard>();
     const streamId = stream.doc.id;
@@ -57,6 +57,7 @@ export class RecordsService {
       const shard = this.route(stream, entry);
       const bytes = entry.dataBytes + entry.partitionKey.length;
       if (!this.limiter.admitWrite(streamId, shard.doc.index, bytes)) {
+        if (atomic) this.refuseWhole(stream, entries, i, shard);
         results[i] = {
           ErrorCode: 'ProvisionedThroughputExceededException',
           ErrorMessage: `Rate exceeded for shard ${shardIdFor(shard.doc.index)} in stream ${stream.doc.name} under account ${this.deps.accountId}.`,
@@ -97,6 +98,15 @@ export class RecordsService {
       rememberRecent(shard, c);
     }
     return results;
+  }
+
+  /** All-or-nothing batches: refund what the first `admitted` records took, then fail whole. */
+  private refuseWhole(stream: StreamRuntime, entries: readonly PutEntry[], admitted: number, shard: ShardRuntime): never {
+    for (let j = 0; j < admitted; j++) {
+      const entry = entries[j]!;
+      this.limiter.refundWrite(stream.doc.id, this.route(stream, entry).doc.index, entry.dataBytes + entry.partitionKey.length);
+    }
+    throw new RivuletError('STREAMS_THROUGHPUT', { shard: shardIdFor(shard.doc.index), stream: stream.doc.name, account: this.deps.accountId });
   }
 
   private route(stream: StreamRuntime, entry: PutEntry): ShardRuntime {

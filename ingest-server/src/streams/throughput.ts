@@ -86,6 +86,15 @@ export class ThroughputLimiter {
     return true;
   }
 
+  /** Gives back what admitWrite took, when an all-or-nothing batch is refused. */
+  refundWrite(streamId: number, shardIndex: number, bytes: number): void {
+    if (!this.limits.enabled) return;
+    const b = this.buckets(streamId, shardIndex);
+    const now = this.clock.now();
+    b.writeRecords.spend(-1, now);
+    b.writeBytes.spend(-bytes, now);
+  }
+
   /** Admits one GetRecords call on the shard, if both the call and byte budgets have room. */
   admitRead(streamId: number, shardIndex: number): boolean {
     if (!this.limits.enabled) return true;

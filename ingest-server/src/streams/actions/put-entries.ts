@@ -68,10 +68,11 @@ export async function putWithProducer(
   format: (results: PutResult[]) => string,
 ): Promise<{ body: string; replayed: boolean }> {
   const producer = producerHeaders(request);
-  if (!producer) return { body: format(await svc.records.put(stream, entries)), replayed: false };
+  const atomic = header(request, HEADERS.atomicBatch) === 'true';
+  if (!producer) return { body: format(await svc.records.put(stream, entries, undefined, atomic)), replayed: false };
   const out = await svc.producers.run(producer.id, producer.seq, async (persist) => {
     let body = '';
-    await svc.records.put(stream, entries, (results) => persist((body = format(results))));
+    await svc.records.put(stream, entries, (results) => persist((body = format(results))), atomic);
     return body;
   });
   return { body: out.response, replayed: out.replayed };
