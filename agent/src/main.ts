@@ -1,20 +1,45 @@
 /**
- * rivulet-agent entry point: the only place that reads argv and env.
+ * rivulet-agent entry point: the only place that reads argv, env, the real clock and signals.
+ *   rivulet-agent run --config agent.yaml
  *   rivulet-agent check-config --config agent.yaml
- * (`run` arrives with the pipeline runner, issue 3.)
  */
+import { pino } from 'pino';
+import { systemClock } from '@rivulet/shared';
+import { buildAgent } from './app.js';
 import { AgentConfigError, loadAgentConfig } from './config/load.js';
 
-const USAGE = 'usage: rivulet-agent check-config --config agent.yaml';
+const USAGE = 'usage: rivulet-agent run|check-config --config agent.yaml';
+
+async function run(path: string): Promise<number> {
+  const config = loadAgentConfig(path, process.env);
+  const logger = pino({ level: process.env.RIVULET_LOG_LEVEL ?? 'info', base: { service: 'rivulet-agent', device: config.device.id } });
+  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random });
+  await agent.start();
+  const address = agent.statusAddress();
+  process.stdout.write(`rivulet-agent running: device ${config.device.id} -> ${config.server.endpoint}, status on http://${address?.host}:${address?.port}\n`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping: sources, then uploads, then the buffer');
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return -1;
+}
 
 function configPath(argv: string[]): string | undefined {
   const i = argv.indexOf('--config');
   return i >= 0 ? argv[i + 1] : process.env.RIVULET_AGENT_CONFIG;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'check-config') {
+  if (command !== 'check-config' && command !== 'run') {
     process.stderr.write(`${USAGE}\n`);
     return command === '--help' || command === '-h' ? 0 : 2;
   }
@@ -24,6 +49,7 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
+    if (command === 'run') return await run(path);
     const config = loadAgentConfig(path, process.env);
     const sources = config.sources.map((s) => `${s.type}:${s.name}`).join(', ') || 'none';
     process.stdout.write(`config OK: device ${config.device.id}, server ${config.server.endpoint}, sources ${sources}, buffer ${config.buffer.path} (${config.buffer.maxBytes} bytes)\n`);
@@ -37,4 +63,12 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`rivulet-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,129 @@
+/**
+ * buildAgent(config, deps): assembles the pipeline from config (sources -> durable buffer ->
+ * uploader) and returns { start, stop, status }. main.ts is the only caller that passes the
+ * real clock, randomness and environment.
+ */
+import { SigningKeyCache, type Clock } from '@rivulet/shared';
+import type { Logger } from 'pino';
+import { LevelBuffer } from './buffer/level-buffer.js';
+import { AgentConfigError } from './config/load.js';
+import type { AgentConfig } from './config/schema.js';
+import type { Emit, Source } from './pipeline/types.js';
+import { UploadPump } from './pipeline/upload-pump.js';
+import { createOsSampler } from './sources/system/sampler.js';
+import { SystemSource } from './sources/system/system-source.js';
+import { startStatusServer, type StatusServer } from './status/status-server.js';
+import { BandwidthLimiter } from './uploaders/bandwidth.js';
+import { RetryScheduler } from './uploaders/scheduler.js';
+import { createHttpTransport } from './uploaders/streams/http-transport.js';
+import { StreamsUploader } from './uploaders/streams/streams-uploader.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentDeps {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+}
+
+export interface Agent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): AgentStatus;
+  statusAddress(): { host: string; port: number } | null;
+}
+
+export interface AgentStatus {
+  device: string;
+  version: string;
+  sources: Record<string, ReturnType<Source['stats']>>;
+  buffer: ReturnType<LevelBuffer['stats']> & { oldestUnsentAgeMs: number | null };
+  upload: ReturnType<StreamsUploader['stats']> & { recordsPerSecond: number; drainEstimateSeconds: number | null; streams: Record<string, unknown> };
+}
+
+export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  const { clock, logger } = deps;
+  const buffer = new LevelBuffer({
+    location: config.buffer.path,
+    maxBytes: config.buffer.maxBytes,
+    policies: config.buffer.streams,
+    defaultPolicy: config.buffer.default,
+    clock,
+    flushIntervalMs: config.buffer.flushIntervalMs,
+  });
+  const transport = createHttpTransport();
+  const bandwidth = config.upload.bandwidthBytesPerSecond ? new BandwidthLimiter({ bytesPerSecond: config.upload.bandwidthBytesPerSecond }, { clock }) : null;
+  const credentials =
+    config.server.accessKeyId && config.server.secretAccessKey ? { accessKeyId: config.server.accessKeyId, secretAccessKey: config.server.secretAccessKey } : null;
+  const uploader = new StreamsUploader(
+    {
+      endpoint: config.server.endpoint,
+      region: config.server.region,
+      credentials,
+      deviceId: config.device.id,
+      idempotentProducer: config.server.idempotentProducer,
+      maxBatchRecords: config.upload.maxBatchRecords,
+      maxBatchBytes: config.upload.maxBatchBytes,
+    },
+    { buffer, clock, send: transport.send, bandwidth, keyCache: new SigningKeyCache() },
+  );
+  const scheduler = new RetryScheduler({ clock, random: deps.random }, { baseMs: config.upload.backoffBaseMs, capMs: config.upload.backoffCapMs });
+  const pump = new UploadPump({ buffer, uploader, scheduler, clock });
+  const sources: Source[] = config.sources.flatMap((s): Source[] => {
+    if (s.type === 'system') {
+      const sampler = createOsSampler({ clock, agentVersion: AGENT_VERSION, diskPath: '/' });
+      return [new SystemSource({ ...s, deviceId: config.device.id, clock, sampler, onError: (err) => logger.warn({ err, source: s.name }, 'health sample failed') })];
+    }
+    throw new AgentConfigError(`config field sources: the mqtt source "${s.name}" is not available in this build yet`);
+  });
+  const emit: Emit = async (records) => {
+    await buffer.append(records);
+    pump.kick();
+  };
+  let statusServer: StatusServer | null = null;
+  let running = false;
+  let rate = { atMs: clock.monotonicMs(), records: 0, perSecond: 0 };
+
+  const status = (): AgentStatus => {
+    const up = uploader.stats();
+    const nowMono = clock.monotonicMs();
+    if (nowMono - rate.atMs >= 1000) {
+      rate = { atMs: nowMono, records: up.records, perSecond: ((up.records - rate.records) * 1000) / (nowMono - rate.atMs) };
+    }
+    const b = buffer.stats();
+    return {
+      device: config.device.id,
+      version: AGENT_VERSION,
+      sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
+      buffer: { ...b, oldestUnsentAgeMs: b.oldestWallMs === null ? null : Math.max(0, clock.now() - b.oldestWallMs) },
+      upload: {
+        ...up,
+        recordsPerSecond: rate.perSecond,
+        drainEstimateSeconds: b.records === 0 ? 0 : rate.perSecond > 0 ? b.records / rate.perSecond : null,
+        streams: Object.fromEntries(buffer.pendingStreams().map((s) => [s, pump.state(s)])),
+      },
+    };
+  };
+
+  return {
+    async start() {
+      await buffer.open();
+      pump.start();
+      for (const source of sources) await source.start(emit);
+      statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running });
+      running = true;
+      logger.info({ device: config.device.id, sources: sources.map((s) => s.name), status: statusServer.address }, 'rivulet-agent started');
+    },
+    async stop() {
+      running = false;
+      for (const source of sources) await source.stop();
+      pump.stop();
+      bandwidth?.stop();
+      await statusServer?.close();
+      transport.close();
+      await buffer.close();
+    },
+    status,
+    statusAddress: () => (statusServer ? { host: statusServer.address.address, port: statusServer.address.port } : null),
+  };
+}

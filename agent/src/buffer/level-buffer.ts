@@ -1,0 +1,318 @@
+/**
+ * The agent's DurableBuffer on LevelDB (classic-level): records wait here, per stream, until an
+ * uploader has them stored by the server. Owns admission (size bound, whenFull policies), the
+ * write path and recovery; it does not upload, retry or decide stream names (uploaders and the
+ * pipeline do). Key and value layout: record-codec.ts.
+ *
+ * Invariants:
+ * - Acknowledged means: an append() (or ack(), putMeta()) resolves only after the LevelDB batch
+ *   holding its operations has been written, with sync when syncWrites (the default) is on, so
+ *   it survives kill -9 and, with sync, power loss. Acks and meta writes always sync: a lost ack
+ *   re-uploads a record, a lost meta value can upload a batch twice.
+ * - Group commit: every mutation is decided in memory, in call order, and queued into the open
+ *   batch. The open batch is written flushIntervalMs after its first operation, or as soon as
+ *   the write in flight ends; one batch is one LevelDB write, so one SD-card sync.
+ * - Batches are atomic and written in order, so the disk always holds a prefix of the mutation
+ *   sequence. A torn tail (power lost mid-write) is LevelDB dropping an incomplete final batch
+ *   from its log at open; earlier batches, and so every acknowledged operation, are intact.
+ *   Nothing else is ever truncated: a record that no longer decodes is deleted alone, and
+ *   counted as dropped.
+ * - seq is buffer-wide and strictly increasing across restarts: each batch that adds records
+ *   also stores the next seq, and open() starts from the larger of that and the largest key.
+ *   Order is seq order, never wall time, so a wall clock stepped by NTP changes nothing.
+ * - The bound: the key and value bytes of the records held (including those queued for the
+ *   next batch) never exceed maxBytes. Room freed by ack or drop is deleted in the same batch
+ *   as, or an earlier batch than, the records that take it, so the disk never exceeds it either.
+ *   Meta values and drop counters are small and not counted.
+ * - peek() reads LevelDB, so it returns only durable records, and checks each against the
+ *   in-memory index, so never one that is acked or dropped but not yet deleted on disk.
+ * - After a failed write the in-memory state no longer matches the disk, so the buffer refuses
+ *   every later call with that error; reopening it rebuilds the state from disk.
+ */
+import { ClassicLevel } from 'classic-level';
+import { RivuletError, type Clock } from '@rivulet/shared';
+import type { BufferedRecord, BufferStats, DurableBuffer, SourceRecord, StreamPolicy } from '../pipeline/types.js';
+import {
+  ALL_DROPPED, ALL_META, ALL_RECORDS, decodeRecordKey, decodeRecordValue, decodeU64, droppedKey, encodeRecordValue, encodeU64, keyName,
+  metaKey, recordKey, recordKeyBytes, streamRange, systemKey,
+} from './record-codec.js';
+import { SeqIndex } from './seq-index.js';
+import { GroupCommit } from './group-commit.js';
+
+export interface LevelBufferOptions {
+  /** The LevelDB directory. */
+  location: string;
+  /** Key plus value bytes of all records held. */
+  maxBytes: number;
+  policies: Record<string, StreamPolicy>;
+  /** For streams not named in `policies`. */
+  defaultPolicy: StreamPolicy;
+  clock: Clock;
+  /** How long the first append waits for others to share its write (default 20; 0: the same tick). */
+  flushIntervalMs?: number;
+  /** Sync appends to the device before acknowledging them (default true). */
+  syncWrites?: boolean;
+}
+
+const NEXT_SEQ = systemKey('next-seq');
+const SCAN_CHUNK = 1000;
+
+interface AppendJob {
+  records: readonly SourceRecord[];
+  values: Buffer[];
+  /** The next record to admit: a 'block' job waits part-way through. */
+  next: number;
+  dropped: number;
+  resolve: (result: { dropped: number }) => void;
+  reject: (error: unknown) => void;
+}
+
+export class LevelBuffer implements DurableBuffer {
+  private readonly db: ClassicLevel<Buffer, Buffer>;
+  private readonly syncWrites: boolean;
+  private readonly commits: GroupCommit;
+  private readonly streams = new Map<string, SeqIndex>();
+  private readonly dropped = new Map<string, number>();
+  private readonly meta = new Map<string, string>();
+  /** Appends waiting for room ('block'), in arrival order. */
+  private readonly waiting: AppendJob[] = [];
+  private usedBytes = 0;
+  private nextSeq = 1;
+  private state: 'new' | 'open' | 'closing' | 'closed' = 'new';
+  private failure: RivuletError | null = null;
+
+  constructor(private readonly options: LevelBufferOptions) {
+    this.db = new ClassicLevel<Buffer, Buffer>(options.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    this.syncWrites = options.syncWrites ?? true;
+    this.commits = new GroupCommit({
+      write: (operations, sync) => this.db.batch(operations, { sync }),
+      clock: options.clock,
+      flushIntervalMs: options.flushIntervalMs ?? 20,
+      onFailure: (error) => {
+        this.failure = error;
+        for (const job of this.waiting.splice(0)) job.reject(error);
+      },
+    });
+  }
+
+  /** LevelDB batches written since open: how often the SD card was written to. */
+  get batchesWritten(): number {
+    return this.commits.batchesWritten;
+  }
+
+  async open(): Promise<void> {
+    if (this.state !== 'new') throw new RivuletError('STREAMS_STORAGE', { message: 'a LevelBuffer opens once; make a new one to reopen' });
+    try {
+      await this.db.open();
+    } catch (cause) {
+      const locked = (cause as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
+      const message = locked ? `${this.options.location} is in use by another rivulet-agent process` : `cannot open LevelDB in ${this.options.location}: ${String(cause)}`;
+      throw new RivuletError('STREAMS_STORAGE', { message }, { cause });
+    }
+    try {
+      for (const [key, value] of await this.db.iterator(ALL_DROPPED).all()) this.dropped.set(keyName(key), decodeU64(value));
+      for (const [key, value] of await this.db.iterator(ALL_META).all()) this.meta.set(keyName(key), value.toString('utf8'));
+      const savedNext = await this.db.get(NEXT_SEQ);
+      let maxSeq = savedNext === undefined ? 0 : decodeU64(savedNext) - 1;
+      const iterator = this.db.iterator(ALL_RECORDS);
+      try {
+        for (let entries = await iterator.nextv(SCAN_CHUNK); entries.length > 0; entries = await iterator.nextv(SCAN_CHUNK)) {
+          for (const [key, value] of entries) maxSeq = Math.max(maxSeq, this.recover(key, value));
+        }
+      } finally {
+        await iterator.close();
+      }
+      this.nextSeq = maxSeq + 1;
+      this.state = 'open';
+      await this.commits.drain();
+      if (this.failure) throw this.failure;
+    } catch (cause) {
+      this.state = 'closed';
+      await this.db.close();
+      throw cause instanceof RivuletError ? cause : new RivuletError('STREAMS_STORAGE', { message: `cannot read the buffer in ${this.options.location}: ${String(cause)}` }, { cause });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    for (const job of this.waiting.splice(0)) job.reject(new RivuletError('STREAMS_STORAGE', { message: 'the buffer closed while an append waited for room' }));
+    await this.commits.drain();
+    this.state = 'closed';
+    await this.db.close();
+  }
+
+  append(records: readonly SourceRecord[]): Promise<{ dropped: number }> {
+    return new Promise((resolve, reject) => {
+      this.assertOpen();
+      for (const r of records) recordKeyBytes(r.stream);
+      const job: AppendJob = { records, values: records.map(encodeRecordValue), next: 0, dropped: 0, resolve, reject };
+      // Records of a 'block' stream queue behind earlier waiters, so that no stream reorders.
+      const behind = this.waiting.length > 0 && records.some((r) => this.policyOf(r.stream).whenFull === 'block');
+      if (!behind && this.admit(job)) this.settle(job);
+      else this.waiting.push(job);
+    });
+  }
+
+  async peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]> {
+    this.assertOpen();
+    const first = this.streams.get(stream)?.first();
+    if (!first || maxRecords <= 0) return [];
+    const out: BufferedRecord[] = [];
+    let bytes = 0;
+    const iterator = this.db.iterator(streamRange(stream, first.seq));
+    try {
+      scan: for (let entries = await iterator.nextv(Math.min(maxRecords, SCAN_CHUNK)); entries.length > 0; entries = await iterator.nextv(SCAN_CHUNK)) {
+        for (const [key, value] of entries) {
+          const { seq } = decodeRecordKey(key);
+          if (!this.streams.get(stream)?.has(seq)) continue;
+          const record = decodeRecordValue(value);
+          // Kinesis counts the partition key and the data towards a request's size.
+          const size = record.data.byteLength + Buffer.byteLength(record.partitionKey, 'utf8');
+          // Always at least one record, or a record larger than maxBytes would stall its stream.
+          if (out.length > 0 && bytes + size > maxBytes) break scan;
+          out.push({ stream, seq, ...record });
+          bytes += size;
+          if (out.length >= maxRecords) break scan;
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+    return out;
+  }
+
+  pendingStreams(): string[] {
+    const names = [...this.streams].filter(([, index]) => index.count > 0).map(([name]) => name);
+    return names.sort((a, b) => this.policyOf(a).priority - this.policyOf(b).priority || (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  ack(stream: string, seqs: readonly number[]): Promise<void> {
+    this.assertOpen();
+    const index = this.streams.get(stream);
+    for (const seq of seqs) {
+      const bytes = index?.remove(seq) ?? 0;
+      if (bytes === 0) continue;
+      this.usedBytes -= bytes;
+      this.commits.batch.del(recordKey(stream, seq), true);
+    }
+    if (index?.count === 0) this.streams.delete(stream);
+    this.admitWaiting();
+    return this.commits.barrier();
+  }
+
+  stats(): BufferStats {
+    let records = 0;
+    let oldest: { seq: number; wallMs: number } | null = null;
+    for (const index of this.streams.values()) {
+      records += index.count;
+      const first = index.first();
+      if (first && (!oldest || first.seq < oldest.seq)) oldest = first;
+    }
+    return { records, bytes: this.usedBytes, maxBytes: this.options.maxBytes, oldestWallMs: oldest?.wallMs ?? null, dropped: Object.fromEntries(this.dropped) };
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    this.assertOpen();
+    return this.meta.get(key) ?? null;
+  }
+
+  putMeta(key: string, value: string | null): Promise<void> {
+    this.assertOpen();
+    if (value === null) {
+      this.meta.delete(key);
+      this.commits.batch.del(metaKey(key), true);
+    } else {
+      this.meta.set(key, value);
+      this.commits.batch.put(metaKey(key), Buffer.from(value, 'utf8'), true);
+    }
+    return this.commits.barrier();
+  }
+
+  private policyOf(stream: string): StreamPolicy {
+    return this.options.policies[stream] ?? this.options.defaultPolicy;
+  }
+
+  private assertOpen(): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open') throw new RivuletError('STREAMS_STORAGE', { message: `the buffer is ${this.state === 'new' ? 'not open yet' : 'closed'}` });
+  }
+
+  /** Adds one scanned record to the in-memory state at open; returns its seq (0 if removed). */
+  private recover(key: Buffer, value: Buffer): number {
+    let decoded: { stream: string; seq: number } | null = null;
+    try {
+      decoded = decodeRecordKey(key);
+      const { wallMs } = decodeRecordValue(value);
+      let index = this.streams.get(decoded.stream);
+      if (!index) this.streams.set(decoded.stream, (index = new SeqIndex()));
+      index.push(decoded.seq, key.length + value.length, wallMs);
+      this.usedBytes += key.length + value.length;
+      return decoded.seq;
+    } catch {
+      // Unreadable bytes cannot be uploaded; keep the rest of the buffer and count the loss.
+      this.commits.batch.del(key, true);
+      if (decoded) this.countDrops(decoded.stream, 1);
+      return decoded?.seq ?? 0;
+    }
+  }
+
+  /** Admits the job's records in order; false when one must wait for room ('block'). */
+  private admit(job: AppendJob): boolean {
+    const { maxBytes } = this.options;
+    for (; job.next < job.records.length; job.next++) {
+      const record = job.records[job.next]!;
+      const value = job.values[job.next]!;
+      const bytes = recordKeyBytes(record.stream) + value.length;
+      const policy = this.policyOf(record.stream);
+      if (!this.makeRoom(record.stream, bytes, policy)) {
+        // A record larger than the whole buffer would wait forever, so it is dropped instead.
+        if (policy.whenFull === 'block' && bytes <= maxBytes) return false;
+        this.countDrops(record.stream, 1);
+        job.dropped++;
+        continue;
+      }
+      const seq = this.nextSeq++;
+      let index = this.streams.get(record.stream);
+      if (!index) this.streams.set(record.stream, (index = new SeqIndex()));
+      index.push(seq, bytes, record.wallMs);
+      this.usedBytes += bytes;
+      this.commits.batch.put(recordKey(record.stream, seq), value, this.syncWrites);
+      this.commits.batch.set(NEXT_SEQ, encodeU64(this.nextSeq), this.syncWrites);
+    }
+    return true;
+  }
+
+  /** True when `bytes` more fit, after dropping the stream's oldest records if its policy says so. */
+  private makeRoom(stream: string, bytes: number, policy: StreamPolicy): boolean {
+    const { maxBytes } = this.options;
+    if (this.usedBytes + bytes <= maxBytes) return true;
+    const index = this.streams.get(stream);
+    if (policy.whenFull !== 'drop_oldest' || bytes > maxBytes || !index || index.bytes + (maxBytes - this.usedBytes) < bytes) return false;
+    let evicted = 0;
+    while (this.usedBytes + bytes > maxBytes) {
+      const oldest = index.shift()!;
+      this.usedBytes -= oldest.bytes;
+      this.commits.batch.del(recordKey(stream, oldest.seq), this.syncWrites);
+      evicted++;
+    }
+    this.countDrops(stream, evicted);
+    return true;
+  }
+
+  private countDrops(stream: string, count: number): void {
+    const total = (this.dropped.get(stream) ?? 0) + count;
+    this.dropped.set(stream, total);
+    this.commits.batch.set(droppedKey(stream), encodeU64(total), this.syncWrites);
+  }
+
+  /** Admits waiting appends, oldest first, until one still finds no room. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.admit(this.waiting[0]!)) this.settle(this.waiting.shift()!);
+  }
+
+  /** Resolves a fully admitted append once everything queued so far is durable. */
+  private settle(job: AppendJob): void {
+    this.commits.barrier().then(() => job.resolve({ dropped: job.dropped }), job.reject);
+  }
+}
