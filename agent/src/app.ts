@@ -6,10 +6,10 @@
 import { SigningKeyCache, type Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import { LevelBuffer } from './buffer/level-buffer.js';
-import { AgentConfigError } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import type { Emit, Source } from './pipeline/types.js';
 import { UploadPump } from './pipeline/upload-pump.js';
+import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import { createOsSampler } from './sources/system/sampler.js';
 import { SystemSource } from './sources/system/system-source.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
@@ -74,7 +74,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       const sampler = createOsSampler({ clock, agentVersion: AGENT_VERSION, diskPath: '/' });
       return [new SystemSource({ ...s, deviceId: config.device.id, clock, sampler, onError: (err) => logger.warn({ err, source: s.name }, 'health sample failed') })];
     }
-    throw new AgentConfigError(`config field sources: the mqtt source "${s.name}" is not available in this build yet`);
+    return [new MqttSource({ config: s, deviceId: config.device.id, clock, onError: (err) => logger.warn({ err, source: s.name }, 'mqtt source error') })];
   });
   const emit: Emit = async (records) => {
     await buffer.append(records);

@@ -17,9 +17,12 @@
  *   from its log at open; earlier batches, and so every acknowledged operation, are intact.
  *   Nothing else is ever truncated: a record that no longer decodes is deleted alone, and
  *   counted as dropped.
- * - seq is buffer-wide and strictly increasing across restarts: each batch that adds records
- *   also stores the next seq, and open() starts from the larger of that and the largest key.
- *   Order is seq order, never wall time, so a wall clock stepped by NTP changes nothing.
+ * - seq is buffer-wide and strictly increasing across restarts, even when a power cut takes back
+ *   an unsynced batch whose records were already peeked: seqs are handed out only below a
+ *   ceiling that is stored, synced, before any record using it is visible (in the same batch);
+ *   open() starts at the stored ceiling and reserves the next SEQ_RESERVE seqs. A restart thus
+ *   leaves a gap in seqs, which promises order, not density. Order is seq order, never wall
+ *   time, so a wall clock stepped by NTP changes nothing.
  * - The bound: the key and value bytes of the records held (including those queued for the
  *   next batch) never exceed maxBytes. Room freed by ack or drop is deleted in the same batch
  *   as, or an earlier batch than, the records that take it, so the disk never exceeds it either.
@@ -54,7 +57,10 @@ export interface LevelBufferOptions {
   syncWrites?: boolean;
 }
 
-const NEXT_SEQ = systemKey('next-seq');
+/** No seq at or above the stored ceiling has been handed out. */
+const SEQ_CEILING = systemKey('seq-ceiling');
+/** Seqs reserved by one synced ceiling write: a restart skips at most this many. */
+const SEQ_RESERVE = 1_000_000;
 const SCAN_CHUNK = 1000;
 
 interface AppendJob {
@@ -78,6 +84,7 @@ export class LevelBuffer implements DurableBuffer {
   private readonly waiting: AppendJob[] = [];
   private usedBytes = 0;
   private nextSeq = 1;
+  private seqCeiling = 0;
   private state: 'new' | 'open' | 'closing' | 'closed' = 'new';
   private failure: RivuletError | null = null;
 
@@ -112,8 +119,8 @@ export class LevelBuffer implements DurableBuffer {
     try {
       for (const [key, value] of await this.db.iterator(ALL_DROPPED).all()) this.dropped.set(keyName(key), decodeU64(value));
       for (const [key, value] of await this.db.iterator(ALL_META).all()) this.meta.set(keyName(key), value.toString('utf8'));
-      const savedNext = await this.db.get(NEXT_SEQ);
-      let maxSeq = savedNext === undefined ? 0 : decodeU64(savedNext) - 1;
+      const savedCeiling = await this.db.get(SEQ_CEILING);
+      let maxSeq = 0;
       const iterator = this.db.iterator(ALL_RECORDS);
       try {
         for (let entries = await iterator.nextv(SCAN_CHUNK); entries.length > 0; entries = await iterator.nextv(SCAN_CHUNK)) {
@@ -122,7 +129,9 @@ export class LevelBuffer implements DurableBuffer {
       } finally {
         await iterator.close();
       }
-      this.nextSeq = maxSeq + 1;
+      // Seqs below the ceiling may have been seen in a batch that a power cut then took back.
+      this.nextSeq = Math.max(maxSeq + 1, savedCeiling === undefined ? 1 : decodeU64(savedCeiling));
+      this.reserveSeqs();
       this.state = 'open';
       await this.commits.drain();
       if (this.failure) throw this.failure;
@@ -273,12 +282,12 @@ export class LevelBuffer implements DurableBuffer {
         continue;
       }
       const seq = this.nextSeq++;
+      if (seq >= this.seqCeiling) this.reserveSeqs();
       let index = this.streams.get(record.stream);
       if (!index) this.streams.set(record.stream, (index = new SeqIndex()));
       index.push(seq, bytes, record.wallMs);
       this.usedBytes += bytes;
       this.commits.batch.put(recordKey(record.stream, seq), value, this.syncWrites);
-      this.commits.batch.set(NEXT_SEQ, encodeU64(this.nextSeq), this.syncWrites);
     }
     return true;
   }
@@ -298,6 +307,12 @@ export class LevelBuffer implements DurableBuffer {
     }
     this.countDrops(stream, evicted);
     return true;
+  }
+
+  /** Raises the ceiling past the next seq, in the open batch, synced whatever syncWrites says. */
+  private reserveSeqs(): void {
+    this.seqCeiling = this.nextSeq + SEQ_RESERVE;
+    this.commits.batch.set(SEQ_CEILING, encodeU64(this.seqCeiling), true);
   }
 
   private countDrops(stream: string, count: number): void {
