@@ -5,19 +5,36 @@
 # What each package is for:
 #   openssl      self-signed certificates for the TLS (ALPN h2/http1.1) tests
 #   build tools  python3, make, g++ for native addons if no prebuilt binary fits (classic-level)
-# Later issues add ffmpeg, mosquitto and GStreamer (the test RTSP camera) here.
+#   mosquitto    the real MQTT broker the agent's MQTT tests start (test/harness/mosquitto.ts)
+#   mosquitto-clients  mosquitto_pub / mosquitto_sub, to poke that broker from outside Node
+# Later issues add ffmpeg and GStreamer (the test RTSP camera) here.
+#
+# The mosquitto package may start a system broker on port 1883. Tests start their own broker on a
+# free port, but a stray daemon would still collide with anything using the default port, so right
+# after installing it we stop and disable it: through systemctl when systemd is running, else
+# through `service` if it reports the broker running; finally we kill any leftover mosquitto
+# process, but only one started from /etc/mosquitto/mosquitto.conf (the Debian service's config).
 set -eu
 
 need=""
 have() { command -v "$1" >/dev/null 2>&1; }
+add() { # add PACKAGE, once
+  case " $need " in *" $1 "*) ;; *) need="$need $1" ;; esac
+}
 want() { # want COMMAND PACKAGE
-  if ! have "$1"; then need="$need $2"; fi
+  if ! have "$1"; then add "$2"; fi
+}
+want_sbin() { # want_sbin COMMAND PACKAGE: COMMAND lives in /usr/sbin, often not on a user's PATH
+  if ! have "$1" && [ ! -x "/usr/sbin/$1" ]; then add "$2"; fi
 }
 
 want openssl openssl
 want make make
 want g++ g++
 want python3 python3
+want_sbin mosquitto mosquitto
+want mosquitto_pub mosquitto-clients
+want mosquitto_sub mosquitto-clients
 
 if [ -z "$need" ]; then
   echo "install-system-deps: everything is already installed"
@@ -36,3 +53,21 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $SUDO apt-get install -y -q --no-install-recommends $need
+
+stop_system_mosquitto() {
+  if [ -d /run/systemd/system ] && have systemctl; then
+    $SUDO systemctl disable --now mosquitto.service
+  elif $SUDO service mosquitto status >/dev/null 2>&1; then
+    $SUDO service mosquitto stop
+    if have update-rc.d; then $SUDO update-rc.d mosquitto disable; fi
+  fi
+  for pid in $(pgrep -x mosquitto || true); do
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q '/etc/mosquitto/mosquitto.conf'; then
+      echo "install-system-deps: stopping system mosquitto (pid $pid)"
+      $SUDO kill "$pid" || echo "install-system-deps: pid $pid had already exited"
+    fi
+  done
+}
+
+case " $need " in *" mosquitto "*) stop_system_mosquitto ;; esac
+echo "install-system-deps: done"

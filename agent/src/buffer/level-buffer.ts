@@ -27,8 +27,10 @@
  *   next batch) never exceed maxBytes. Room freed by ack or drop is deleted in the same batch
  *   as, or an earlier batch than, the records that take it, so the disk never exceeds it either.
  *   Meta values and drop counters are small and not counted.
- * - peek() reads LevelDB, so it returns only durable records, and checks each against the
- *   in-memory index, so never one that is acked or dropped but not yet deleted on disk.
+ * - peek() reads LevelDB, so it returns only durable records (it first waits for the appends
+ *   made before it), and checks each against the in-memory index, so it never returns one that
+ *   is acked or dropped but not yet deleted on disk. stats() counts accepted records, durable
+ *   or about to be.
  * - After a failed write the in-memory state no longer matches the disk, so the buffer refuses
  *   every later call with that error; reopening it rebuilds the state from disk.
  */
@@ -102,7 +104,7 @@ export class LevelBuffer implements DurableBuffer {
     });
   }
 
-  /** LevelDB batches written since open: how often the SD card was written to. */
+  /** LevelDB batches written, open()'s own included: how often the SD card was written to. */
   get batchesWritten(): number {
     return this.commits.batchesWritten;
   }
@@ -165,6 +167,9 @@ export class LevelBuffer implements DurableBuffer {
 
   async peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]> {
     this.assertOpen();
+    // Let what was accepted before this call become durable (at most one flush), so a peek
+    // sees every append made before it, as stats() already counts them.
+    await this.commits.barrier();
     const first = this.streams.get(stream)?.first();
     if (!first || maxRecords <= 0) return [];
     const out: BufferedRecord[] = [];

@@ -83,3 +83,53 @@ describe('mqtt source with the embedded broker', () => {
     expect(source.stats()).toMatchObject({ emitted: 1, errors: 2, deadLettered: 2, ignored: 1 });
   });
 });
+
+describe('mqtt source with an external Mosquitto broker', () => {
+  it('holds a persistent session: messages sent while the agent is away arrive when it reconnects', async () => {
+    const { startMosquitto } = await import('../../../../test/harness/mosquitto.js');
+    const broker = await startMosquitto();
+    const buffer = new LevelBuffer({
+      location: join(mkdtempSync(join(tmpdir(), 'rivulet-mqtt-ext-')), 'buffer'),
+      maxBytes: 16 * 1024 * 1024,
+      policies: {},
+      defaultPolicy: { priority: 5, whenFull: 'drop_oldest' },
+      clock: systemClock,
+    });
+    await buffer.open();
+    const config: MqttSourceConfig = {
+      type: 'mqtt',
+      name: 'ext',
+      broker: { url: broker.url },
+      clientId: 'rivulet-gw-ext',
+      subscriptions: [{ topic: 'sensors/+device/temp', qos: 1, stream: 'telemetry', partitionKey: { topicSegment: 'device' }, payload: 'json' }],
+    };
+    const emit = async (records: Parameters<LevelBuffer['append']>[0]) => void (await buffer.append(records));
+    const dev9 = async () => (await buffer.peek('telemetry', 1000, 1 << 20)).filter((r) => r.partitionKey === 'dev-9');
+    const waitForDev9 = async (n: number) => {
+      for (let i = 0; i < 100 && (await dev9()).length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      return dev9();
+    };
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'sensor-ext' });
+    try {
+      let source = new MqttSource({ config, deviceId: 'gw-ext', clock: systemClock });
+      await source.start(emit);
+      for (let i = 0; i < 5 && source.stats().emitted === 0; i++) {
+        await publisher.publishAsync('sensors/probe/temp', JSON.stringify({ n: -1 }), { qos: 1 });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await source.stop();
+      for (let n = 0; n < 20; n++) await publisher.publishAsync('sensors/dev-9/temp', JSON.stringify({ n }), { qos: 1 });
+      source = new MqttSource({ config, deviceId: 'gw-ext', clock: systemClock });
+      await source.start(emit);
+      const stored = await waitForDev9(20);
+      await new Promise((r) => setTimeout(r, 200)); // nothing more may arrive
+      expect((await dev9()).length).toBe(20);
+      expect(stored.map((r) => (JSON.parse(r.data.toString()) as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+      await source.stop();
+    } finally {
+      await publisher.endAsync();
+      await buffer.close();
+      await broker.stop();
+    }
+  });
+});

@@ -122,21 +122,21 @@ export class MqttSource implements Source {
       reconnectPeriod: 1000,
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
-      // QoS 1/2: hold the acknowledgement until the message is durable in the buffer.
-      customHandleAcks: (topic, message, _packet, done) => {
-        this.handle(topic, message).then(
-          () => done(0),
-          (err: unknown) => {
-            this.fail(err);
-            // No acknowledgement: drop the connection so the broker redelivers the message.
-            client.stream.destroy();
-          },
-        );
-      },
     });
-    client.on('message', (topic, message, packet) => {
-      if (packet.qos === 0) this.handle(topic, message).catch((err: unknown) => this.fail(err));
-    });
+    // mqtt.js sends a QoS 1/2 acknowledgement only when handleMessage calls back, so holding the
+    // callback until the append is durable makes "acknowledged" mean "buffered". It processes one
+    // message at a time per connection, which bounds this source's rate by the buffer's commit
+    // latency (see the buffer's flushIntervalMs).
+    client.handleMessage = (packet, callback) => {
+      this.handle(packet.topic, Buffer.from(packet.payload)).then(
+        () => callback(),
+        (err: unknown) => {
+          this.fail(err);
+          // No acknowledgement: drop the connection so the broker redelivers the message.
+          client.stream.destroy();
+        },
+      );
+    };
     client.on('error', (err) => this.fail(err));
     client.on('connect', (connack) => {
       if (connack.sessionPresent) return;
