@@ -32,10 +32,12 @@ describe('LevelBuffer: append, peek and ack', () => {
     const buffer = await openBuffer({ location });
     await buffer.append(['r1', 'r2', 'r3', 'r4'].map((id) => record('s', id)));
     const [r1, r2, r3] = await peekAll(buffer, 's');
+    // The peek starts reading before the ack's deletes reach the disk: it must skip them anyway.
+    const peeking = peekAll(buffer, 's');
     const acked = buffer.ack('s', [r3!.seq, r1!.seq]);
-    // Acked in memory before the delete is on disk: peek must already skip them.
-    expect((await peekAll(buffer, 's')).map(idOf)).toEqual(['r2', 'r4']);
+    expect((await peeking).map(idOf)).toEqual(['r2', 'r4']);
     await acked;
+    expect((await peekAll(buffer, 's')).map(idOf)).toEqual(['r2', 'r4']);
     await buffer.ack('s', [r1!.seq, 999]);
     await buffer.close();
     const again = await openBuffer({ location });
@@ -115,5 +117,20 @@ describe('LevelBuffer: lifecycle and damage', () => {
     await buffer.close();
     await expect(buffer.append([record('s', 'x')])).rejects.toThrow(/closed/);
     await expect(buffer.peek('s', 1, 1)).rejects.toThrow(/closed/);
+    await expect(buffer.ack('s', [1])).rejects.toThrow(/closed/);
+  });
+
+  it('refuses a directory that another buffer holds open', async () => {
+    const location = await tempLocation();
+    const buffer = await openBuffer({ location });
+    await expect(openBuffer({ location })).rejects.toThrow(/in use by another rivulet-agent process/);
+    await buffer.close();
+  });
+
+  it('gives a stream named like an Object.prototype key the default policy', async () => {
+    const buffer = await openBuffer({ location: await tempLocation(), defaultPolicy: { priority: 3, whenFull: 'drop_newest' } });
+    await buffer.append([record('__proto__', 'p'), record('constructor', 'c'), record('b', 'b')]);
+    expect(buffer.pendingStreams()).toEqual(['__proto__', 'b', 'constructor']);
+    await buffer.close();
   });
 });

@@ -201,7 +201,7 @@ export class LevelBuffer implements DurableBuffer {
     return names.sort((a, b) => this.policyOf(a).priority - this.policyOf(b).priority || (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  ack(stream: string, seqs: readonly number[]): Promise<void> {
+  async ack(stream: string, seqs: readonly number[]): Promise<void> {
     this.assertOpen();
     const index = this.streams.get(stream);
     for (const seq of seqs) {
@@ -231,7 +231,7 @@ export class LevelBuffer implements DurableBuffer {
     return this.meta.get(key) ?? null;
   }
 
-  putMeta(key: string, value: string | null): Promise<void> {
+  async putMeta(key: string, value: string | null): Promise<void> {
     this.assertOpen();
     if (value === null) {
       this.meta.delete(key);
@@ -244,7 +244,8 @@ export class LevelBuffer implements DurableBuffer {
   }
 
   private policyOf(stream: string): StreamPolicy {
-    return this.options.policies[stream] ?? this.options.defaultPolicy;
+    const { policies, defaultPolicy } = this.options;
+    return Object.hasOwn(policies, stream) ? policies[stream]! : defaultPolicy;
   }
 
   private assertOpen(): void {

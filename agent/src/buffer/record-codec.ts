@@ -6,7 +6,7 @@
  *   0x01 | nameLength u8 | stream utf8 | seq u64   -> record value    (one stream = one range)
  *   0x02 | key utf8                                -> meta value utf8
  *   0x03 | stream utf8                             -> dropped count u64
- *   0x04 | name utf8                               -> system value u64 (the next seq)
+ *   0x04 | name utf8                               -> system value u64 (the seq ceiling)
  * The stream name is length-prefixed so that no stream's range contains another's ("a", "ab").
  *
  * Record value: version u8 (1) | partitionKeyLength u16 | partitionKey utf8 | wallMs f64 |
