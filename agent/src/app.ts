@@ -37,7 +37,7 @@ export interface AgentStatus {
   device: string;
   version: string;
   sources: Record<string, ReturnType<Source['stats']>>;
-  buffer: ReturnType<LevelBuffer['stats']> & { oldestUnsentAgeMs: number | null };
+  buffer: ReturnType<LevelBuffer['stats']> & { oldestUnsentAgeMs: number | null; batchesWritten: number };
   upload: ReturnType<StreamsUploader['stats']> & { recordsPerSecond: number; drainEstimateSeconds: number | null; streams: Record<string, unknown> };
 }
 
@@ -95,7 +95,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       device: config.device.id,
       version: AGENT_VERSION,
       sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
-      buffer: { ...b, oldestUnsentAgeMs: b.oldestWallMs === null ? null : Math.max(0, clock.now() - b.oldestWallMs) },
+      buffer: { ...b, oldestUnsentAgeMs: b.oldestWallMs === null ? null : Math.max(0, clock.now() - b.oldestWallMs), batchesWritten: buffer.batchesWritten },
       upload: {
         ...up,
         recordsPerSecond: rate.perSecond,

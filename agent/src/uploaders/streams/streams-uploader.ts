@@ -37,9 +37,10 @@ export interface StreamsUploaderDeps {
   keyCache?: SigningKeyCache;
 }
 
-interface InFlight {
-  producerSeq: number;
-  seqs: number[];
+/** One durable record per stream: the next producer sequence and the batch in flight, if any. */
+interface UploadState {
+  nextSeq: number;
+  inflight: { producerSeq: number; seqs: number[] } | null;
 }
 
 interface PutRecordsResponse {
@@ -54,8 +55,7 @@ export interface UploadStats {
   lastError: string | null;
 }
 
-const inflightKey = (stream: string) => `upload/inflight/${stream}`;
-const nextSeqKey = (stream: string) => `upload/next-seq/${stream}`;
+const stateKey = (stream: string) => `upload/state/${stream}`;
 
 export class StreamsUploader {
   private readonly counters: UploadStats = { batches: 0, records: 0, bytes: 0, lastError: null };
@@ -92,22 +92,24 @@ export class StreamsUploader {
     return this.settle(stream, batch, JSON.parse(response.body.toString('utf8')) as PutRecordsResponse, body.byteLength);
   }
 
+  private async state(stream: string): Promise<UploadState> {
+    const saved = await this.deps.buffer.getMeta(stateKey(stream));
+    return saved ? (JSON.parse(saved) as UploadState) : { nextSeq: 0, inflight: null };
+  }
+
   private async nextBatch(stream: string): Promise<{ producerSeq: number; records: BufferedRecord[] } | null> {
     const { buffer } = this.deps;
-    const saved = await buffer.getMeta(inflightKey(stream));
-    if (saved) {
-      const inflight = JSON.parse(saved) as InFlight;
-      const wanted = new Set(inflight.seqs);
-      const records = (await buffer.peek(stream, inflight.seqs.length, Number.MAX_SAFE_INTEGER)).filter((r) => wanted.has(r.seq));
-      if (records.length > 0) return { producerSeq: inflight.producerSeq, records };
-      await buffer.putMeta(inflightKey(stream), null);
+    const state = await this.state(stream);
+    if (state.inflight) {
+      const wanted = new Set(state.inflight.seqs);
+      const records = (await buffer.peek(stream, state.inflight.seqs.length, Number.MAX_SAFE_INTEGER)).filter((r) => wanted.has(r.seq));
+      if (records.length > 0) return { producerSeq: state.inflight.producerSeq, records };
     }
     const records = await buffer.peek(stream, this.opts.maxBatchRecords, this.opts.maxBatchBytes);
     if (records.length === 0) return null;
-    const producerSeq = Number((await buffer.getMeta(nextSeqKey(stream))) ?? '0');
-    // The batch is fixed before it leaves: a retry after a crash must resend exactly this.
-    await buffer.putMeta(nextSeqKey(stream), String(producerSeq + 1));
-    await buffer.putMeta(inflightKey(stream), JSON.stringify({ producerSeq, seqs: records.map((r) => r.seq) } satisfies InFlight));
+    const producerSeq = state.nextSeq;
+    // The batch is fixed, in one durable write, before it leaves: a retry after a crash resends exactly this.
+    await buffer.putMeta(stateKey(stream), JSON.stringify({ nextSeq: producerSeq + 1, inflight: { producerSeq, seqs: records.map((r) => r.seq) } } satisfies UploadState));
     return { producerSeq, records };
   }
 
@@ -132,12 +134,16 @@ export class StreamsUploader {
     const results = response.Records ?? [];
     const stored = batch.records.filter((_, i) => results[i]?.SequenceNumber !== undefined).map((r) => r.seq);
     await this.deps.buffer.ack(stream, stored);
-    await this.deps.buffer.putMeta(inflightKey(stream), null);
+    // Leaving the in-flight batch recorded is harmless: its acknowledged records are gone, so a
+    // later nextBatch finds none of them and starts a fresh batch with the next sequence.
     this.counters.batches++;
     this.counters.records += stored.length;
     this.counters.bytes += bytes;
     const failed = batch.records.length - stored.length;
     if (failed === 0) return { kind: 'ok' };
+    // A partial failure (real AWS): the refused records go out again as a new batch, new sequence.
+    const state = await this.state(stream);
+    await this.deps.buffer.putMeta(stateKey(stream), JSON.stringify({ nextSeq: state.nextSeq, inflight: null } satisfies UploadState));
     this.counters.lastError = `${failed} of ${batch.records.length} records refused (${results.find((r) => r?.ErrorCode)?.ErrorCode ?? 'unknown'})`;
     return { kind: 'retry', reason: this.counters.lastError };
   }

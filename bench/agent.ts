@@ -1,0 +1,174 @@
+/**
+ * Agent benchmark: MQTT sensors publish through rivulet-agent (embedded broker, durable buffer)
+ * to a real rivulet-ingest, measured end to end, beside Mosquitto alone (publisher to
+ * subscriber) as the ceiling. Prints a markdown table; `--write FILE` updates the benchmarks doc.
+ *   npm run bench:agent -- [--seconds 10] [--publishers 20] [--write docs/benchmarks.md]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import mqtt, { type MqttClient } from 'mqtt';
+import { http1Kinesis } from '../test/harness/clients.js';
+import { REPO_ROOT, startIngest, tempDir } from '../test/harness/ingest.js';
+import { startMosquitto } from '../test/harness/mosquitto.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, publishers: { type: 'string', default: '20' }, inflight: { type: 'string', default: '50' }, write: { type: 'string' } } });
+const SECONDS = Number(values.seconds);
+const PUBLISHERS = Number(values.publishers);
+const INFLIGHT = Number(values.inflight);
+const PAYLOAD = JSON.stringify({ temperatureC: 21.5, humidity: 40.2, pad: 'x'.repeat(100) });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function procStat(pid: number): { cpuSeconds: number; peakRssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return { cpuSeconds: ticks / 100, peakRssBytes: Number(hwm ?? 0) * 1024 };
+}
+
+/** Publishes QoS 1 from N clients for SECONDS, each keeping INFLIGHT messages unacknowledged. */
+async function publish(url: string): Promise<{ acked: number; seconds: number }> {
+  const clients: MqttClient[] = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => mqtt.connectAsync(url, { clientId: `bench-sensor-${i}` })));
+  const start = performance.now();
+  let acked = 0;
+  await Promise.all(
+    clients.map(async (client, i) => {
+      const inflight = new Set<Promise<unknown>>();
+      for (let n = 0; performance.now() - start < SECONDS * 1000; n++) {
+        const p = client.publishAsync(`sensors/dev-${i}/env`, PAYLOAD, { qos: 1 }).then(() => {
+          acked++;
+          inflight.delete(p);
+        });
+        inflight.add(p);
+        if (inflight.size >= INFLIGHT) await Promise.race(inflight);
+      }
+      await Promise.all(inflight);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return { acked, seconds };
+}
+
+async function mosquittoCeiling(): Promise<number> {
+  const broker = await startMosquitto();
+  try {
+    const sub = await mqtt.connectAsync(broker.url, { clientId: 'bench-sub' });
+    let received = 0;
+    sub.on('message', () => received++);
+    await sub.subscribeAsync('sensors/#', { qos: 1 });
+    const { seconds } = await publish(broker.url);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const before = received;
+      await new Promise((r) => setTimeout(r, 200));
+      if (received === before) break;
+    }
+    await sub.endAsync();
+    return received / seconds;
+  } finally {
+    await broker.stop();
+  }
+}
+
+async function agentRun() {
+  const dataDir = tempDir('rivulet-bench-ingest-');
+  const config = join(dataDir, 'limits.json');
+  writeFileSync(config, '{"streams":{"limits":{"enabled":false}}}');
+  const server = await startIngest({ dataDir, args: ['--config', config] });
+  const kinesis = http1Kinesis(server.endpoint);
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'bench-telemetry', ShardCount: 4 }));
+  kinesis.destroy();
+  const brokerPort = await freePort();
+  const dir = tempDir('rivulet-bench-agent-');
+  const agentConfig = join(dir, 'agent.yaml');
+  writeFileSync(
+    agentConfig,
+    [
+      'device: { id: bench-gw }',
+      `server: { endpoint: "${server.endpoint}" }`,
+      `buffer: { path: "${join(dir, 'buffer')}", maxBytes: 1GiB }`,
+      'status: { port: 0 }',
+      'sources:',
+      `  - { type: mqtt, name: sensors, broker: { embedded: { host: 127.0.0.1, port: ${brokerPort} } }, subscriptions: [{ topic: "sensors/+device/env", qos: 1, stream: bench-telemetry, partitionKey: { topicSegment: device }, payload: json }] }`,
+    ].join('\n'),
+  );
+  // The compiled agent, as a device runs it (npm install builds it); no TypeScript loader in RSS.
+  const agent = spawn(process.execPath, [join(REPO_ROOT, 'agent/bin/rivulet-agent.js'), 'run', '--config', agentConfig], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, RIVULET_LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let out = '';
+    const statusPort = await new Promise<number>((resolve) => {
+      agent.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /status on http:\/\/[^:]+:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const status = async () => (await (await fetch(`http://127.0.0.1:${statusPort}/status.json`)).json()) as { buffer: { records: number; batchesWritten: number }; upload: { records: number } };
+    const before = await status();
+    const cpuBefore = procStat(agent.pid!).cpuSeconds;
+    const start = performance.now();
+    const { acked, seconds: publishSeconds } = await publish(`mqtt://127.0.0.1:${brokerPort}`);
+    let s = await status();
+    while (s.upload.records - before.upload.records < acked) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await status();
+    }
+    const endToEndSeconds = (performance.now() - start) / 1000;
+    const proc = procStat(agent.pid!);
+    return {
+      acked,
+      acceptedPerSecond: acked / publishSeconds,
+      endToEndPerSecond: acked / endToEndSeconds,
+      bufferBatchesPerSecond: (s.buffer.batchesWritten - before.buffer.batchesWritten) / endToEndSeconds,
+      agentCores: (proc.cpuSeconds - cpuBefore) / endToEndSeconds,
+      agentPeakRssMiB: proc.peakRssBytes / 2 ** 20,
+    };
+  } finally {
+    agent.kill('SIGTERM');
+    await server.stop();
+    server.cleanup();
+  }
+}
+
+const agentResult = await agentRun();
+const ceiling = await mosquittoCeiling();
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const table = [
+  `Command: \`npm run bench:agent -- --seconds ${SECONDS} --publishers ${PUBLISHERS}\`; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; run at ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  '',
+  `${PUBLISHERS} MQTT publishers, QoS 1, ${INFLIGHT} unacknowledged messages each, ${PAYLOAD.length}-byte JSON payloads, for ${SECONDS} s. The agent runs its embedded broker and a durable buffer (fsync per group commit), and uploads to rivulet-ingest on the same machine (limits off, 4 shards).`,
+  '',
+  '| Metric | Value | Target |',
+  '|---|--:|---|',
+  `| End to end (PUBACKed and stored by rivulet-ingest), msg/s | ${fmt(agentResult.endToEndPerSecond)} | ≥ 20,000 ${agentResult.endToEndPerSecond >= 20_000 ? '✅' : '❌'} |`,
+  `| Accepted by the agent (PUBACKs), msg/s | ${fmt(agentResult.acceptedPerSecond)} | |`,
+  `| Buffer writes (LevelDB batches), per second | ${fmt(agentResult.bufferBatchesPerSecond)} | |`,
+  `| Agent peak RSS (VmHWM), MiB | ${fmt(agentResult.agentPeakRssMiB)} | ≤ 100 ${agentResult.agentPeakRssMiB <= 100 ? '✅' : '❌'} |`,
+  `| Agent CPU, cores | ${fmt(agentResult.agentCores, 2)} | |`,
+  `| Ceiling: Mosquitto alone, publisher to subscriber, msg/s | ${fmt(ceiling)} | |`,
+].join('\n');
+process.stdout.write(`${table}\n`);
+if (values.write) {
+  const doc = readFileSync(values.write, 'utf8');
+  const block = `<!-- bench:agent:begin -->\n${table}\n<!-- bench:agent:end -->`;
+  const next = doc.includes('<!-- bench:agent:begin -->') ? doc.replace(/<!-- bench:agent:begin -->[\s\S]*<!-- bench:agent:end -->/, block) : `${doc.trimEnd()}\n\n## Agent: MQTT through rivulet-agent to rivulet-ingest\n\n${block}\n`;
+  writeFileSync(values.write, next);
+}
+process.exit(0);
