@@ -6,8 +6,18 @@
  * credentials come from, or sending the request. The server-side twin is ingest-server/src/auth/sigv4.ts.
  * Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { HEADERS } from './protocol.js';
+import {
+  SIGV4_ALGORITHM,
+  SIGV4_SCOPE_TERMINATOR,
+  canonicalHeaderValue,
+  canonicalPath,
+  canonicalQuery,
+  deriveSigningKey,
+  isoBasic,
+  sha256Hex,
+} from './sigv4-canonical.js';
 
 /** A request about to be sent. The URL's path and query are signed as they will go on the wire. */
 export interface SigV4SignableRequest {
@@ -36,8 +46,8 @@ export interface SigV4SignOptions {
   keyCache?: SigningKeyCache;
 }
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
-const SCOPE_TERMINATOR = 'aws4_request';
+const ALGORITHM = SIGV4_ALGORITHM;
+const SCOPE_TERMINATOR = SIGV4_SCOPE_TERMINATOR;
 const AUTHORIZATION_HEADER = 'authorization';
 const HOST_HEADER = 'host';
 /** The signer writes these itself, so a request that is signed again never carries two of them. */
@@ -121,13 +131,6 @@ export class SigningKeyCache {
   }
 }
 
-/** SigV4: kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
-function deriveSigningKey(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
-  let key = hmac(`AWS4${secretAccessKey}`, shortDate);
-  for (const part of [region, service, SCOPE_TERMINATOR]) key = hmac(key, part);
-  return key;
-}
-
 function lowerCaseHeaders(input: Record<string, string>): Map<string, string> {
   const headers = new Map<string, string>();
   for (const [name, value] of Object.entries(input)) {
@@ -151,51 +154,3 @@ function signedHeaderNames(headers: ReadonlyMap<string, string>, choice: 'all' |
   return [...names].sort();
 }
 
-/**
- * The path as @smithy/signature-v4 canonicalizes it for every service but S3: drop empty and '.'
- * segments, resolve '..', then escape each already-encoded segment once more ('%20' becomes '%2520').
- */
-function canonicalPath(wirePath: string): string {
-  const segments: string[] = [];
-  for (const segment of wirePath.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const leading = wirePath.startsWith('/') ? '/' : '';
-  const trailing = segments.length > 0 && wirePath.endsWith('/') ? '/' : '';
-  return `${leading}${segments.map(escapeUri).join('/')}${trailing}`;
-}
-
-/** SigV4: encode names and values, sort by name then value, and leave out any X-Amz-Signature. */
-function canonicalQuery(params: URLSearchParams): string {
-  return [...params]
-    .filter(([name]) => name.toLowerCase() !== 'x-amz-signature')
-    .map(([name, value]) => [escapeUri(name), escapeUri(value)] as const)
-    .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-}
-
-/** RFC 3986 unreserved characters stay; everything else becomes %XX with upper-case hex. */
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Line breaks turned to spaces, runs of spaces and tabs collapsed, one space trimmed each end, as the SDK signs it. */
-function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
-}
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-/** Milliseconds since the epoch as 20260115T120000Z (SigV4 X-Amz-Date, ISO 8601 basic format). */
-function isoBasic(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
-}

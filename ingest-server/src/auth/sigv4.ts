@@ -6,8 +6,20 @@
  * the clock (nowMs is passed in), or how a RivuletError reaches the wire.
  * Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { HEADERS, RivuletError } from '@rivulet/shared';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  HEADERS,
+  RivuletError,
+  SIGV4_ALGORITHM,
+  SIGV4_SCOPE_TERMINATOR,
+  canonicalHeaderValue,
+  canonicalPath,
+  canonicalQuery,
+  deriveSigningKey,
+  hmacSha256,
+  isoBasic,
+  sha256Hex,
+} from '@rivulet/shared';
 
 /** The parts of an HTTP request that a signature covers, as they arrived on the wire. */
 export interface SigV4Request {
@@ -31,8 +43,8 @@ export interface SigV4Principal {
 /** Returns the secret for an access key id, or null when it is unknown or revoked. */
 export type SecretLookup = (accessKeyId: string) => string | null;
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
-const SCOPE_TERMINATOR = 'aws4_request';
+const ALGORITHM = SIGV4_ALGORITHM;
+const SCOPE_TERMINATOR = SIGV4_SCOPE_TERMINATOR;
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const AUTHORIZATION_HEADER = 'authorization';
 const DATE_HEADER = 'date';
@@ -95,9 +107,7 @@ export function verifySigV4(req: SigV4Request, lookupSecret: SecretLookup, nowMs
   ].join('\n');
   const scope = `${auth.shortDate}/${auth.region}/${auth.service}/${SCOPE_TERMINATOR}`;
   const stringToSign = [ALGORITHM, auth.amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  let key = hmac(`AWS4${secret}`, auth.shortDate);
-  for (const part of [auth.region, auth.service, SCOPE_TERMINATOR]) key = hmac(key, part);
-  const expected = hmac(key, stringToSign);
+  const expected = hmacSha256(deriveSigningKey(secret, auth.shortDate, auth.region, auth.service), stringToSign);
 
   if (!signatureMatches(expected, auth.signature)) throw new RivuletError('AUTH_BAD_SIGNATURE');
   return { accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service };
@@ -194,23 +204,6 @@ function checkTime(auth: ParsedAuth, nowMs: number): void {
 }
 
 /**
- * The path as @smithy/signature-v4 canonicalizes it with uriEscapePath (the default for every
- * service but S3): drop empty and '.' segments, resolve '..', then escape the already-encoded
- * wire path once more, so '%20' on the wire becomes '%2520'.
- */
-function canonicalPath(rawPath: string): string {
-  const segments: string[] = [];
-  for (const segment of rawPath.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const leading = rawPath.startsWith('/') ? '/' : '';
-  const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
-  return escapeUri(`${leading}${segments.join('/')}${trailing}`).replace(/%2F/g, '/');
-}
-
-/**
  * Splits and decodes the raw query. '+' is read as a space, as fastify's query parser reads it,
  * so the signature covers the values the handlers will see. SDK signers never send a bare '+'.
  */
@@ -232,26 +225,6 @@ function decode(raw: string): string {
     // Malformed escapes are kept literally; they re-encode as %25.. and simply fail to match.
     return spaced;
   }
-}
-
-/** SigV4: encode names and values, sort by name then value, and leave out the signature itself. */
-function canonicalQuery(params: readonly QueryParam[]): string {
-  return params
-    .filter(([name]) => name.toLowerCase() !== QUERY.signature.toLowerCase())
-    .map(([name, value]) => [escapeUri(name), escapeUri(value)] as const)
-    .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-}
-
-/** RFC 3986 unreserved characters stay; everything else is %XX with upper-case hex. */
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Trimmed, line breaks turned to spaces, runs of spaces and tabs collapsed, as the SDK signs it. */
-function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
 }
 
 /**
@@ -278,19 +251,6 @@ function signedHeaderValue(headers: SigV4Request['headers'], name: string): stri
 function headerValue(headers: SigV4Request['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
-}
-
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-/** Milliseconds since the epoch as 20260101T000000Z. */
-function isoBasic(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 }
 
 function incomplete(message: string): RivuletError {
