@@ -43,6 +43,10 @@ export const ERRORS = {
   STREAMS_KMS_NOT_FOUND: { status: 400, awsType: 'KMSNotFoundException', template: 'Key {keyId} does not exist in the key store' },
   STREAMS_KMS_DISABLED: { status: 400, awsType: 'KMSDisabledException', template: 'Key {keyId} is disabled' },
   STREAMS_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Storage failure: {message}' },
+
+  // Agent (these never cross the wire; the AWS names only keep the shape uniform)
+  AGENT_BUFFER: { status: 500, awsType: 'InternalFailure', template: 'Agent buffer: {message}' },
+  AGENT_INVALID_RECORD: { status: 400, awsType: 'InvalidArgumentException', template: 'Agent record refused: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -141,7 +141,7 @@ export class GroupCommit {
       this.written++;
       batch.resolve();
     } catch (cause) {
-      this.failure = new RivuletError('STREAMS_STORAGE', { message: `buffer write failed: ${String(cause)}` }, { cause });
+      this.failure = new RivuletError('AGENT_BUFFER', { message: `buffer write failed: ${String(cause)}` }, { cause });
       batch.reject(this.failure);
       this.openBatch.reject(this.failure);
       this.options.onFailure(this.failure);

@@ -110,13 +110,13 @@ export class LevelBuffer implements DurableBuffer {
   }
 
   async open(): Promise<void> {
-    if (this.state !== 'new') throw new RivuletError('STREAMS_STORAGE', { message: 'a LevelBuffer opens once; make a new one to reopen' });
+    if (this.state !== 'new') throw new RivuletError('AGENT_BUFFER', { message: 'a LevelBuffer opens once; make a new one to reopen' });
     try {
       await this.db.open();
     } catch (cause) {
       const locked = (cause as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
       const message = locked ? `${this.options.location} is in use by another rivulet-agent process` : `cannot open LevelDB in ${this.options.location}: ${String(cause)}`;
-      throw new RivuletError('STREAMS_STORAGE', { message }, { cause });
+      throw new RivuletError('AGENT_BUFFER', { message }, { cause });
     }
     try {
       for (const [key, value] of await this.db.iterator(ALL_DROPPED).all()) this.dropped.set(keyName(key), decodeU64(value));
@@ -140,14 +140,14 @@ export class LevelBuffer implements DurableBuffer {
     } catch (cause) {
       this.state = 'closed';
       await this.db.close();
-      throw cause instanceof RivuletError ? cause : new RivuletError('STREAMS_STORAGE', { message: `cannot read the buffer in ${this.options.location}: ${String(cause)}` }, { cause });
+      throw cause instanceof RivuletError ? cause : new RivuletError('AGENT_BUFFER', { message: `cannot read the buffer in ${this.options.location}: ${String(cause)}` }, { cause });
     }
   }
 
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    for (const job of this.waiting.splice(0)) job.reject(new RivuletError('STREAMS_STORAGE', { message: 'the buffer closed while an append waited for room' }));
+    for (const job of this.waiting.splice(0)) job.reject(new RivuletError('AGENT_BUFFER', { message: 'the buffer closed while an append waited for room' }));
     await this.commits.drain();
     this.state = 'closed';
     await this.db.close();
@@ -250,7 +250,7 @@ export class LevelBuffer implements DurableBuffer {
 
   private assertOpen(): void {
     if (this.failure) throw this.failure;
-    if (this.state !== 'open') throw new RivuletError('STREAMS_STORAGE', { message: `the buffer is ${this.state === 'new' ? 'not open yet' : 'closed'}` });
+    if (this.state !== 'open') throw new RivuletError('AGENT_BUFFER', { message: `the buffer is ${this.state === 'new' ? 'not open yet' : 'closed'}` });
   }
 
   /** Adds one scanned record to the in-memory state at open; returns its seq (0 if removed). */

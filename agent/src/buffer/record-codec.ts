@@ -62,7 +62,7 @@ export function recordKey(stream: string, seq: number): Buffer {
 export function recordKeyBytes(stream: string): number {
   const nameBytes = Buffer.byteLength(stream, 'utf8');
   if (nameBytes === 0 || nameBytes > MAX_STREAM_NAME_BYTES) {
-    throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `stream name must be 1 to ${MAX_STREAM_NAME_BYTES} bytes, got ${nameBytes}` });
+    throw new RivuletError('AGENT_INVALID_RECORD', { message: `stream name must be 1 to ${MAX_STREAM_NAME_BYTES} bytes, got ${nameBytes}` });
   }
   return 2 + nameBytes + SEQ_BYTES;
 }
@@ -71,7 +71,7 @@ export function decodeRecordKey(bytes: Uint8Array): { stream: string; seq: numbe
   const key = asBuffer(bytes);
   const nameBytes = key[1] ?? 0;
   if (key[0] !== TAG_RECORD || key.length !== 2 + nameBytes + SEQ_BYTES) {
-    throw new RivuletError('STREAMS_STORAGE', { message: `malformed buffer record key ${key.toString('hex')}` });
+    throw new RivuletError('AGENT_BUFFER', { message: `malformed buffer record key ${key.toString('hex')}` });
   }
   return { stream: key.toString('utf8', 2, 2 + nameBytes), seq: readU64(key, 2 + nameBytes) };
 }
@@ -113,14 +113,14 @@ export function encodeU64(value: number): Buffer {
 
 export function decodeU64(bytes: Uint8Array): number {
   const buf = asBuffer(bytes);
-  if (buf.length !== 8) throw new RivuletError('STREAMS_STORAGE', { message: `expected an 8-byte counter, got ${buf.length} bytes` });
+  if (buf.length !== 8) throw new RivuletError('AGENT_BUFFER', { message: `expected an 8-byte counter, got ${buf.length} bytes` });
   return readU64(buf, 0);
 }
 
 export function encodeRecordValue(record: RecordValue): Buffer {
   const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
   if (keyBytes > MAX_PARTITION_KEY_BYTES) {
-    throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `partition key is ${keyBytes} bytes, more than ${MAX_PARTITION_KEY_BYTES}` });
+    throw new RivuletError('AGENT_INVALID_RECORD', { message: `partition key is ${keyBytes} bytes, more than ${MAX_PARTITION_KEY_BYTES}` });
   }
   const value = Buffer.allocUnsafe(VALUE_HEADER_BYTES + keyBytes + record.data.byteLength);
   let o = value.writeUInt8(VALUE_VERSION, 0);
@@ -136,7 +136,7 @@ export function decodeRecordValue(bytes: Uint8Array): RecordValue {
   const value = asBuffer(bytes);
   const keyBytes = value.length >= 3 ? value.readUInt16BE(1) : 0;
   if (value.length < VALUE_HEADER_BYTES || value[0] !== VALUE_VERSION || value.length < VALUE_HEADER_BYTES + keyBytes) {
-    throw new RivuletError('STREAMS_STORAGE', { message: `malformed buffer record value (${value.length} bytes, version ${value[0]})` });
+    throw new RivuletError('AGENT_BUFFER', { message: `malformed buffer record value (${value.length} bytes, version ${value[0]})` });
   }
   const o = 3 + keyBytes;
   return {

@@ -40,7 +40,7 @@ export class SeqIndex {
 
   push(seq: number, bytes: number, wallMs: number): void {
     if (bytes <= 0 || (this.tail > this.head && seq <= this.seqs[this.tail - 1]!)) {
-      throw new RivuletError('STREAMS_STORAGE', { message: `seq index: cannot push seq ${seq} (${bytes} bytes) after seq ${this.seqs[this.tail - 1]}` });
+      throw new RivuletError('AGENT_BUFFER', { message: `seq index: cannot push seq ${seq} (${bytes} bytes) after seq ${this.seqs[this.tail - 1]}` });
     }
     if (this.tail === this.seqs.length) this.compact(this.liveCount * 2 >= this.seqs.length ? this.seqs.length * 2 : this.seqs.length);
     this.seqs[this.tail] = seq;
