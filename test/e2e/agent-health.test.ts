@@ -2,25 +2,16 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http1Kinesis } from '../harness/clients.js';
+import { describe, expect, it } from 'vitest';
 import { readFollowingLineage } from '../harness/consumer.js';
-import { REPO_ROOT, startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { REPO_ROOT, tempDir } from '../harness/ingest.js';
+import { useIngestSuite } from '../harness/suite.js';
 
-let server: IngestProcess;
-
-beforeAll(async () => {
-  server = await startIngest();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const suite = useIngestSuite({ client: 'http1' });
 
 describe('rivulet-agent run, end to end', () => {
   it('samples device health into the buffer and uploads it to a real rivulet-ingest, serving its status locally', async () => {
-    const kinesis = http1Kinesis(server.endpoint);
+    const { kinesis, server } = suite;
     await kinesis.send(new CreateStreamCommand({ StreamName: 'device-health', ShardCount: 1 }));
     const dir = tempDir('rivulet-agent-');
     const config = join(dir, 'agent.yaml');
@@ -76,7 +67,6 @@ describe('rivulet-agent run, end to end', () => {
     } finally {
       agent.kill('SIGTERM');
       expect(await exited).toBe(0);
-      kinesis.destroy();
     }
   }, 60_000);
 });

@@ -2,11 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '@rivulet/shared';
-import { http1Kinesis } from '../../../test/harness/clients.js';
 import { readFollowingLineage } from '../../../test/harness/consumer.js';
-import { startIngest, type IngestProcess } from '../../../test/harness/ingest.js';
+import { useIngestSuite } from '../../../test/harness/suite.js';
 import { LevelBuffer } from '../buffer/level-buffer.js';
 import { RetryScheduler } from '../uploaders/scheduler.js';
 import { createHttpTransport } from '../uploaders/streams/http-transport.js';
@@ -24,18 +23,11 @@ class JumpingClock implements Clock {
   setInterval = systemClock.setInterval;
 }
 
-let server: IngestProcess;
-beforeAll(async () => {
-  server = await startIngest();
-});
-afterAll(async () => {
-  await server?.stop();
-  server?.cleanup();
-});
+const suite = useIngestSuite({ client: 'http1' });
 
 describe('the pipeline under wall-clock jumps', () => {
   it('loses and reorders nothing when the wall clock steps back a day and forward again', async () => {
-    const kinesis = http1Kinesis(server.endpoint);
+    const { kinesis, server } = suite;
     await kinesis.send(new CreateStreamCommand({ StreamName: 'jumps', ShardCount: 2 }));
     const clock = new JumpingClock();
     const buffer = new LevelBuffer({ location: join(mkdtempSync(join(tmpdir(), 'rivulet-jump-')), 'buffer'), maxBytes: 16 << 20, policies: {}, defaultPolicy: { priority: 5, whenFull: 'block' }, clock });
@@ -71,7 +63,6 @@ describe('the pipeline under wall-clock jumps', () => {
     }
     pump.stop();
     transport.close();
-    kinesis.destroy();
     await buffer.close();
   });
 });

@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(overrides: Partial<MqttSourceConfig> = {}) {
+async function newBuffer(): Promise<LevelBuffer> {
   const buffer = new LevelBuffer({
     location: join(mkdtempSync(join(tmpdir(), 'rivulet-mqtt-')), 'buffer'),
     maxBytes: 16 * 1024 * 1024,
@@ -22,6 +22,11 @@ async function setup(overrides: Partial<MqttSourceConfig> = {}) {
     clock: systemClock,
   });
   await buffer.open();
+  return buffer;
+}
+
+async function setup(overrides: Partial<MqttSourceConfig> = {}) {
+  const buffer = await newBuffer();
   const config: MqttSourceConfig = {
     type: 'mqtt',
     name: 'sensors',
@@ -88,14 +93,7 @@ describe('mqtt source with an external Mosquitto broker', () => {
   it('holds a persistent session: messages sent while the agent is away arrive when it reconnects', async () => {
     const { startMosquitto } = await import('../../../../test/harness/mosquitto.js');
     const broker = await startMosquitto();
-    const buffer = new LevelBuffer({
-      location: join(mkdtempSync(join(tmpdir(), 'rivulet-mqtt-ext-')), 'buffer'),
-      maxBytes: 16 * 1024 * 1024,
-      policies: {},
-      defaultPolicy: { priority: 5, whenFull: 'drop_oldest' },
-      clock: systemClock,
-    });
-    await buffer.open();
+    const buffer = await newBuffer();
     const config: MqttSourceConfig = {
       type: 'mqtt',
       name: 'ext',
