@@ -4,32 +4,22 @@
  * subscriber) as the ceiling. Prints a markdown table; `--write FILE` updates the benchmarks doc.
  *   npm run bench:agent -- [--seconds 10] [--publishers 20] [--write docs/benchmarks.md]
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import mqtt, { type MqttClient } from 'mqtt';
+import { startAgent } from '../test/harness/agent.js';
 import { http1Kinesis } from '../test/harness/clients.js';
-import { REPO_ROOT, startIngest, tempDir } from '../test/harness/ingest.js';
-import { startMosquitto } from '../test/harness/mosquitto.js';
+import { startIngest, tempDir } from '../test/harness/ingest.js';
+import { freePort, startMosquitto } from '../test/harness/mosquitto.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, publishers: { type: 'string', default: '20' }, inflight: { type: 'string', default: '50' }, write: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const PUBLISHERS = Number(values.publishers);
 const INFLIGHT = Number(values.inflight);
 const PAYLOAD = JSON.stringify({ temperatureC: 21.5, humidity: 40.2, pad: 'x'.repeat(100) });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function procStat(pid: number): { cpuSeconds: number; peakRssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -92,35 +82,19 @@ async function agentRun() {
   await kinesis.send(new CreateStreamCommand({ StreamName: 'bench-telemetry', ShardCount: 4 }));
   kinesis.destroy();
   const brokerPort = await freePort();
-  const dir = tempDir('rivulet-bench-agent-');
-  const agentConfig = join(dir, 'agent.yaml');
-  writeFileSync(
-    agentConfig,
+  // The compiled agent, as a device runs it (npm install builds it); no TypeScript loader in RSS.
+  const agentProcess = await startAgent(
     [
       'device: { id: bench-gw }',
       `server: { endpoint: "${server.endpoint}" }`,
-      `buffer: { path: "${join(dir, 'buffer')}", maxBytes: 1GiB }`,
-      'status: { port: 0 }',
       'sources:',
       `  - { type: mqtt, name: sensors, broker: { embedded: { host: 127.0.0.1, port: ${brokerPort} } }, subscriptions: [{ topic: "sensors/+device/env", qos: 1, stream: bench-telemetry, partitionKey: { topicSegment: device }, payload: json }] }`,
-    ].join('\n'),
+    ],
+    { compiled: true, env: { NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' } },
   );
-  // The compiled agent, as a device runs it (npm install builds it); no TypeScript loader in RSS.
-  const agent = spawn(process.execPath, [join(REPO_ROOT, 'agent/bin/rivulet-agent.js'), 'run', '--config', agentConfig], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, RIVULET_LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const agent = agentProcess.child;
   try {
-    let out = '';
-    const statusPort = await new Promise<number>((resolve) => {
-      agent.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /status on http:\/\/[^:]+:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-    });
-    const status = async () => (await (await fetch(`http://127.0.0.1:${statusPort}/status.json`)).json()) as { buffer: { records: number; batchesWritten: number }; upload: { records: number } };
+    const status = () => agentProcess.status<{ buffer: { records: number; batchesWritten: number }; upload: { records: number } }>();
     const before = await status();
     const cpuBefore = procStat(agent.pid!).cpuSeconds;
     const start = performance.now();
@@ -141,7 +115,7 @@ async function agentRun() {
       agentPeakRssMiB: proc.peakRssBytes / 2 ** 20,
     };
   } finally {
-    agent.kill('SIGTERM');
+    await agentProcess.stop();
     await server.stop();
     server.cleanup();
   }

@@ -1,53 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { join } from 'node:path';
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startAgent, type AgentProcess } from '../harness/agent.js';
 import { http1Kinesis } from '../harness/clients.js';
 import { readFollowingLineage } from '../harness/consumer.js';
-import { REPO_ROOT, startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { freePort } from '../harness/mosquitto.js';
 
 const PUBLISHERS = 5;
 const RATE_PER_PUBLISHER = 50;
 const OUTAGE_MS = Number(process.env.RIVULET_OUTAGE_MS ?? 30_000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startAgent(config: string): Promise<{ child: ChildProcess; statusPort: number; output: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=rivulet-src', '--import', 'tsx', join(REPO_ROOT, 'agent/src/main.ts'), 'run', '--config', config], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, RIVULET_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const statusPort = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`agent did not start:\n${out}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const m = /status on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return { child, statusPort, output: () => out };
-}
-
 let server: IngestProcess | null = null;
-let agent: ChildProcess | null = null;
+let agent: AgentProcess | null = null;
 afterAll(async () => {
-  agent?.kill('SIGKILL');
+  await agent?.stop();
   await server?.stop();
   server?.cleanup();
 });
@@ -62,25 +29,16 @@ describe('agent through an ingest outage', () => {
     kinesis.destroy();
 
     const brokerPort = await freePort();
-    const dir = tempDir('rivulet-agent-');
-    const config = join(dir, 'agent.yaml');
-    writeFileSync(
-      config,
-      [
-        'device: { id: gw-outage }',
-        `server: { endpoint: "http://127.0.0.1:${ingestPort}" }`,
-        `buffer: { path: "${join(dir, 'buffer')}" }`,
-        'upload: { backoffBaseMs: 100, backoffCapMs: 2000 }',
-        'status: { port: 0 }',
-        'sources:',
-        `  - type: mqtt`,
-        `    name: sensors`,
-        `    broker: { embedded: { host: 127.0.0.1, port: ${brokerPort} } }`,
-        `    subscriptions: [{ topic: "sensors/+device/data", qos: 1, stream: telemetry, partitionKey: { topicSegment: device }, payload: json }]`,
-      ].join('\n'),
-    );
-    const started = await startAgent(config);
-    agent = started.child;
+    agent = await startAgent([
+      'device: { id: gw-outage }',
+      `server: { endpoint: "http://127.0.0.1:${ingestPort}" }`,
+      'upload: { backoffBaseMs: 100, backoffCapMs: 2000 }',
+      'sources:',
+      `  - type: mqtt`,
+      `    name: sensors`,
+      `    broker: { embedded: { host: 127.0.0.1, port: ${brokerPort} } }`,
+      `    subscriptions: [{ topic: "sensors/+device/data", qos: 1, stream: telemetry, partitionKey: { topicSegment: device }, payload: json }]`,
+    ]);
 
     const publishers = await Promise.all(Array.from({ length: PUBLISHERS }, (_, p) => mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { clientId: `sensor-${p}` })));
     const acked = new Array<number>(PUBLISHERS).fill(0);
@@ -106,7 +64,7 @@ describe('agent through an ingest outage', () => {
 
     // Wait for the agent's buffer to drain.
     for (let i = 0; i < 120; i++) {
-      const status = (await (await fetch(`http://127.0.0.1:${started.statusPort}/status.json`)).json()) as { buffer: { records: number } };
+      const status = await agent.status<{ buffer: { records: number } }>();
       if (status.buffer.records === 0) break;
       await new Promise((r) => setTimeout(r, 500));
     }

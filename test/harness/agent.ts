@@ -1,0 +1,62 @@
+/**
+ * Test harness: runs a real rivulet-agent process from YAML config lines (a temp dir holds the
+ * config and the buffer; the status endpoint binds a free loopback port) and waits until it says
+ * where its status page is. `compiled` runs the built agent, as a device does; otherwise the
+ * TypeScript sources through tsx.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, tempDir } from './ingest.js';
+
+export interface AgentProcess {
+  child: ChildProcess;
+  statusPort: number;
+  dir: string;
+  output(): string;
+  status<T = Record<string, unknown>>(): Promise<T>;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startAgent(configLines: readonly string[], opts: { compiled?: boolean; env?: Record<string, string> } = {}): Promise<AgentProcess> {
+  const dir = tempDir('rivulet-agent-');
+  const config = join(dir, 'agent.yaml');
+  writeFileSync(config, [...configLines, `buffer: { path: "${join(dir, 'buffer')}", maxBytes: 1GiB }`, 'status: { port: 0 }'].join('\n'));
+  const entry = opts.compiled ? [join(REPO_ROOT, 'agent/bin/rivulet-agent.js')] : ['--conditions=rivulet-src', '--import', 'tsx', join(REPO_ROOT, 'agent/src/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'run', '--config', config], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, RIVULET_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const statusPort = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rivulet-agent did not start:\n${out}`)), 30_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`rivulet-agent exited with ${code}:\n${out}`));
+    });
+    child.stdout!.on('data', () => {
+      const m = /status on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  return {
+    child,
+    statusPort,
+    dir,
+    output: () => out,
+    status: async <T>() => (await (await fetch(`http://127.0.0.1:${statusPort}/status.json`)).json()) as T,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
