@@ -7,6 +7,7 @@ import { SigningKeyCache, type Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import { LevelBuffer } from './buffer/level-buffer.js';
 import type { AgentConfig } from './config/schema.js';
+import { NO_FAILPOINTS, type Failpoints } from './pipeline/failpoints.js';
 import type { Emit, Source } from './pipeline/types.js';
 import { UploadPump } from './pipeline/upload-pump.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
@@ -24,6 +25,8 @@ export interface AgentDeps {
   clock: Clock;
   logger: Logger;
   random: () => number;
+  /** Crash-test failpoints (none by default). */
+  failpoints?: Failpoints;
 }
 
 export interface Agent {
@@ -76,9 +79,12 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
     return [new MqttSource({ config: s, deviceId: config.device.id, clock, onError: (err) => logger.warn({ err, source: s.name }, 'mqtt source error') })];
   });
-  const emit: Emit = async (records) => {
-    await buffer.append(records);
+  const failpoints = deps.failpoints ?? NO_FAILPOINTS;
+  const emit: Emit = async (records, options) => {
+    const result = await buffer.append(records, options);
+    failpoints.hit('after-append');
     pump.kick();
+    return result;
   };
   let statusServer: StatusServer | null = null;
   let running = false;

@@ -7,13 +7,15 @@ import { pino } from 'pino';
 import { systemClock } from '@rivulet/shared';
 import { buildAgent } from './app.js';
 import { AgentConfigError, loadAgentConfig } from './config/load.js';
+import { parseFailpoints } from './pipeline/failpoints.js';
 
 const USAGE = 'usage: rivulet-agent run|check-config --config agent.yaml';
 
 async function run(path: string): Promise<number> {
   const config = loadAgentConfig(path, process.env);
   const logger = pino({ level: process.env.RIVULET_LOG_LEVEL ?? 'info', base: { service: 'rivulet-agent', device: config.device.id } });
-  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random });
+  const failpoints = parseFailpoints(process.env.RIVULET_FAILPOINTS, () => process.kill(process.pid, 'SIGKILL'));
+  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random, failpoints });
   await agent.start();
   const address = agent.statusAddress();
   process.stdout.write(`rivulet-agent running: device ${config.device.id} -> ${config.server.endpoint}, status on http://${address?.host}:${address?.port}\n`);

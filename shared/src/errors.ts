@@ -47,6 +47,7 @@ export const ERRORS = {
   // Agent (these never cross the wire; the AWS names only keep the shape uniform)
   AGENT_BUFFER: { status: 500, awsType: 'InternalFailure', template: 'Agent buffer: {message}' },
   AGENT_INVALID_RECORD: { status: 400, awsType: 'InvalidArgumentException', template: 'Agent record refused: {message}' },
+  AGENT_CONFIG: { status: 400, awsType: 'InvalidArgumentException', template: 'Agent configuration: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,7 +2,7 @@
  * Test harness: runs a real rivulet-agent process from YAML config lines (a temp dir holds the
  * config and the buffer; the status endpoint binds a free loopback port) and waits until it says
  * where its status page is. `compiled` runs the built agent, as a device does; otherwise the
- * TypeScript sources through tsx.
+ * TypeScript sources through tsx. `dir` restarts an agent on the buffer a previous one left.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -17,10 +17,14 @@ export interface AgentProcess {
   status<T = Record<string, unknown>>(): Promise<T>;
   /** SIGTERM and wait; returns the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash, a power cut for everything but the disk) and wait for the exit. */
+  kill(): Promise<void>;
+  /** Resolves with the exit code, or the signal that ended the process. */
+  exited: Promise<number | NodeJS.Signals | null>;
 }
 
-export async function startAgent(configLines: readonly string[], opts: { compiled?: boolean; env?: Record<string, string> } = {}): Promise<AgentProcess> {
-  const dir = tempDir('rivulet-agent-');
+export async function startAgent(configLines: readonly string[], opts: { compiled?: boolean; env?: Record<string, string>; dir?: string } = {}): Promise<AgentProcess> {
+  const dir = opts.dir ?? tempDir('rivulet-agent-');
   const config = join(dir, 'agent.yaml');
   writeFileSync(config, [...configLines, `buffer: { path: "${join(dir, 'buffer')}", maxBytes: 1GiB }`, 'status: { port: 0 }'].join('\n'));
   const entry = opts.compiled ? [join(REPO_ROOT, 'agent/bin/rivulet-agent.js')] : ['--conditions=rivulet-src', '--import', 'tsx', join(REPO_ROOT, 'agent/src/main.ts')];
@@ -32,7 +36,8 @@ export async function startAgent(configLines: readonly string[], opts: { compile
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const ended = new Promise<number | NodeJS.Signals | null>((r) => child.once('exit', (code, signal) => r(code ?? signal)));
+  const exited = ended.then((code) => (typeof code === 'number' ? code : null));
   const statusPort = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`rivulet-agent did not start:\n${out}`)), 30_000);
     void exited.then((code) => {
@@ -57,6 +62,12 @@ export async function startAgent(configLines: readonly string[], opts: { compile
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       return exited;
+    },
+    exited: ended,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -21,8 +21,8 @@ const settle = async () => {
 describe('LevelBuffer when full', () => {
   it('drop_newest refuses the new records and says how many', async () => {
     const buffer = await full(await tempLocation());
-    expect(await buffer.append(records('newest', 'r1', 'r2', 'r3', 'r4'))).toEqual({ dropped: 0 });
-    expect(await buffer.append(records('newest', 'r5', 'r6', 'r7'))).toEqual({ dropped: 2 });
+    expect(await buffer.append(records('newest', 'r1', 'r2', 'r3', 'r4'))).toEqual({ dropped: 0, duplicates: 0 });
+    expect(await buffer.append(records('newest', 'r5', 'r6', 'r7'))).toEqual({ dropped: 2, duplicates: 0 });
     expect((await peekAll(buffer, 'newest')).map(idOf)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
     expect(buffer.stats()).toMatchObject({ records: 5, bytes: 500, dropped: { newest: 2 } });
     await buffer.close();
@@ -32,7 +32,7 @@ describe('LevelBuffer when full', () => {
     const location = await tempLocation();
     const buffer = await full(location);
     await buffer.append(records('oldest', 'r1', 'r2', 'r3', 'r4', 'r5'));
-    expect(await buffer.append(records('oldest', 'r6', 'r7'))).toEqual({ dropped: 0 });
+    expect(await buffer.append(records('oldest', 'r6', 'r7'))).toEqual({ dropped: 0, duplicates: 0 });
     expect((await peekAll(buffer, 'oldest')).map(idOf)).toEqual(['r3', 'r4', 'r5', 'r6', 'r7']);
     expect(buffer.stats()).toMatchObject({ records: 5, bytes: 500, dropped: { oldest: 2 } });
     await buffer.close();
@@ -46,8 +46,8 @@ describe('LevelBuffer when full', () => {
     const buffer = await full(await tempLocation());
     await buffer.append([...records('newest', 'n1', 'n2', 'n3', 'n4'), record('oldest', 'o1')]);
     // 300 bytes, but the stream holds only 100 and the others are not its to drop.
-    expect(await buffer.append([record('oldest', 'big', { bytes: 300 })])).toEqual({ dropped: 1 });
-    expect(await buffer.append(records('oldest', 'o2'))).toEqual({ dropped: 0 });
+    expect(await buffer.append([record('oldest', 'big', { bytes: 300 })])).toEqual({ dropped: 1, duplicates: 0 });
+    expect(await buffer.append(records('oldest', 'o2'))).toEqual({ dropped: 0, duplicates: 0 });
     expect((await peekAll(buffer, 'oldest')).map(idOf)).toEqual(['o2']);
     expect((await peekAll(buffer, 'newest')).map(idOf)).toEqual(['n1', 'n2', 'n3', 'n4']);
     expect(buffer.stats().dropped).toEqual({ oldest: 2 });
@@ -65,14 +65,14 @@ describe('LevelBuffer when full', () => {
     expect(done).toEqual([]);
     expect(buffer.batchesWritten).toBe(writesBefore);
     // Other streams keep their own policy meanwhile.
-    expect(await buffer.append(records('newest', 'n1'))).toEqual({ dropped: 1 });
+    expect(await buffer.append(records('newest', 'n1'))).toEqual({ dropped: 1, duplicates: 0 });
     const [r1, r2] = await peekAll(buffer, 'blocking');
     await buffer.ack('blocking', [r1!.seq]);
-    expect(await first).toEqual({ dropped: 0 });
+    expect(await first).toEqual({ dropped: 0, duplicates: 0 });
     await settle();
     expect(done).toEqual(['r6']);
     await buffer.ack('blocking', [r2!.seq]);
-    expect(await second).toEqual({ dropped: 0 });
+    expect(await second).toEqual({ dropped: 0, duplicates: 0 });
     expect((await peekAll(buffer, 'blocking')).map(idOf)).toEqual(['r3', 'r4', 'r5', 'r6', 'r7']);
     expect(buffer.stats().dropped).toEqual({ newest: 1 });
     await buffer.close();
@@ -80,7 +80,7 @@ describe('LevelBuffer when full', () => {
 
   it('block drops a record larger than the whole buffer instead of waiting forever', async () => {
     const buffer = await full(await tempLocation());
-    expect(await buffer.append([record('blocking', 'huge', { bytes: MAX_BYTES + 1 })])).toEqual({ dropped: 1 });
+    expect(await buffer.append([record('blocking', 'huge', { bytes: MAX_BYTES + 1 })])).toEqual({ dropped: 1, duplicates: 0 });
     expect(buffer.stats().dropped).toEqual({ blocking: 1 });
     await buffer.close();
   });

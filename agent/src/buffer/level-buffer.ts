@@ -31,15 +31,20 @@
  *   made before it), and checks each against the in-memory index, so it never returns one that
  *   is acked or dropped but not yet deleted on disk. stats() counts accepted records, durable
  *   or about to be.
+ * - Dedup: a record with an idempotencyKey that the buffer stored recently with the same content
+ *   is skipped (dedup-index.ts). The entry is written in the same batch as the record, and an
+ *   append's meta values in the batch that completes it, so a crash never keeps one without the
+ *   other.
  * - After a failed write the in-memory state no longer matches the disk, so the buffer refuses
  *   every later call with that error; reopening it rebuilds the state from disk.
  */
 import { ClassicLevel } from 'classic-level';
 import { RivuletError, type Clock } from '@rivulet/shared';
-import type { BufferedRecord, BufferStats, DurableBuffer, SourceRecord, StreamPolicy } from '../pipeline/types.js';
+import type { AppendOptions, AppendResult, BufferedRecord, BufferStats, DurableBuffer, SourceRecord, StreamPolicy } from '../pipeline/types.js';
+import { DedupIndex, DEFAULT_DEDUP, type DedupOptions, type DedupWrites } from './dedup-index.js';
 import {
-  ALL_DROPPED, ALL_META, ALL_RECORDS, decodeRecordKey, decodeRecordValue, decodeU64, droppedKey, encodeRecordValue, encodeU64, keyName,
-  metaKey, recordKey, recordKeyBytes, streamRange, systemKey,
+  ALL_DEDUP, ALL_DROPPED, ALL_META, ALL_RECORDS, decodeRecordKey, decodeRecordValue, decodeU64, dedupKey, droppedKey, encodeRecordValue, encodeU64,
+  keyName, metaKey, recordKey, recordKeyBytes, streamRange, systemKey,
 } from './record-codec.js';
 import { SeqIndex } from './seq-index.js';
 import { GroupCommit } from './group-commit.js';
@@ -57,6 +62,8 @@ export interface LevelBufferOptions {
   flushIntervalMs?: number;
   /** Sync appends to the device before acknowledging them (default true). */
   syncWrites?: boolean;
+  /** How long, and how many, idempotency keys are remembered (default 10 min, 50,000). */
+  dedup?: DedupOptions;
 }
 
 /** No seq at or above the stored ceiling has been handed out. */
@@ -68,10 +75,12 @@ const SCAN_CHUNK = 1000;
 interface AppendJob {
   records: readonly SourceRecord[];
   values: Buffer[];
+  meta: Readonly<Record<string, string | null>> | undefined;
   /** The next record to admit: a 'block' job waits part-way through. */
   next: number;
   dropped: number;
-  resolve: (result: { dropped: number }) => void;
+  duplicates: number;
+  resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -82,6 +91,9 @@ export class LevelBuffer implements DurableBuffer {
   private readonly streams = new Map<string, SeqIndex>();
   private readonly dropped = new Map<string, number>();
   private readonly meta = new Map<string, string>();
+  private readonly dedup: DedupIndex;
+  /** Where the dedup index writes: into the open batch. */
+  private readonly dedupWrites: DedupWrites;
   /** Appends waiting for room ('block'), in arrival order. */
   private readonly waiting: AppendJob[] = [];
   private usedBytes = 0;
@@ -93,6 +105,11 @@ export class LevelBuffer implements DurableBuffer {
   constructor(private readonly options: LevelBufferOptions) {
     this.db = new ClassicLevel<Buffer, Buffer>(options.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     this.syncWrites = options.syncWrites ?? true;
+    this.dedup = new DedupIndex(options.dedup ?? DEFAULT_DEDUP);
+    this.dedupWrites = {
+      put: (key, value) => this.commits.batch.put(dedupKey(key), value, this.syncWrites),
+      del: (key) => this.commits.batch.del(dedupKey(key), false),
+    };
     this.commits = new GroupCommit({
       write: (operations, sync) => this.db.batch(operations, { sync }),
       clock: options.clock,
@@ -121,6 +138,10 @@ export class LevelBuffer implements DurableBuffer {
     try {
       for (const [key, value] of await this.db.iterator(ALL_DROPPED).all()) this.dropped.set(keyName(key), decodeU64(value));
       for (const [key, value] of await this.db.iterator(ALL_META).all()) this.meta.set(keyName(key), value.toString('utf8'));
+      for (const [key, value] of await this.db.iterator(ALL_DEDUP).all()) {
+        if (!this.dedup.load(keyName(key), Buffer.from(value))) this.commits.batch.del(key, false);
+      }
+      this.dedup.finishLoad(this.options.clock.now(), this.dedupWrites);
       const savedCeiling = await this.db.get(SEQ_CEILING);
       let maxSeq = 0;
       const iterator = this.db.iterator(ALL_RECORDS);
@@ -153,11 +174,11 @@ export class LevelBuffer implements DurableBuffer {
     await this.db.close();
   }
 
-  append(records: readonly SourceRecord[]): Promise<{ dropped: number }> {
+  append(records: readonly SourceRecord[], options: AppendOptions = {}): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.assertOpen();
       for (const r of records) recordKeyBytes(r.stream);
-      const job: AppendJob = { records, values: records.map(encodeRecordValue), next: 0, dropped: 0, resolve, reject };
+      const job: AppendJob = { records, values: records.map(encodeRecordValue), meta: options.meta, next: 0, dropped: 0, duplicates: 0, resolve, reject };
       // Records of a 'block' stream queue behind earlier waiters, so that no stream reorders.
       const behind = this.waiting.length > 0 && records.some((r) => this.policyOf(r.stream).whenFull === 'block');
       if (!behind && this.admit(job)) this.settle(job);
@@ -233,6 +254,12 @@ export class LevelBuffer implements DurableBuffer {
 
   async putMeta(key: string, value: string | null): Promise<void> {
     this.assertOpen();
+    this.queueMeta(key, value);
+    return this.commits.barrier();
+  }
+
+  /** Sets a meta value in memory and queues its (synced) write into the open batch. */
+  private queueMeta(key: string, value: string | null): void {
     if (value === null) {
       this.meta.delete(key);
       this.commits.batch.del(metaKey(key), true);
@@ -240,7 +267,6 @@ export class LevelBuffer implements DurableBuffer {
       this.meta.set(key, value);
       this.commits.batch.put(metaKey(key), Buffer.from(value, 'utf8'), true);
     }
-    return this.commits.barrier();
   }
 
   private policyOf(stream: string): StreamPolicy {
@@ -280,9 +306,17 @@ export class LevelBuffer implements DurableBuffer {
       const value = job.values[job.next]!;
       const bytes = recordKeyBytes(record.stream) + value.length;
       const policy = this.policyOf(record.stream);
-      if (!this.makeRoom(record.stream, bytes, policy)) {
-        // A record larger than the whole buffer would wait forever, so it is dropped instead.
-        if (policy.whenFull === 'block' && bytes <= maxBytes) return false;
+      const digest = record.idempotencyKey === undefined ? null : DedupIndex.digest(record);
+      if (digest !== null && this.dedup.isDuplicate(record.idempotencyKey!, digest, this.options.clock.now())) {
+        job.duplicates++;
+        continue;
+      }
+      const fits = this.makeRoom(record.stream, bytes, policy);
+      // A record larger than the whole buffer would wait forever, so it is dropped instead.
+      if (!fits && policy.whenFull === 'block' && bytes <= maxBytes) return false;
+      // Dropped or stored, the message has been handled: a retransmission of it is a duplicate.
+      if (digest !== null) this.dedup.remember(record.idempotencyKey!, digest, this.options.clock.now(), this.dedupWrites);
+      if (!fits) {
         this.countDrops(record.stream, 1);
         job.dropped++;
         continue;
@@ -332,8 +366,9 @@ export class LevelBuffer implements DurableBuffer {
     while (this.waiting.length > 0 && this.admit(this.waiting[0]!)) this.settle(this.waiting.shift()!);
   }
 
-  /** Resolves a fully admitted append once everything queued so far is durable. */
+  /** Queues a fully admitted append's meta values and resolves it once everything queued so far is durable. */
   private settle(job: AppendJob): void {
-    this.commits.barrier().then(() => job.resolve({ dropped: job.dropped }), job.reject);
+    for (const [key, value] of Object.entries(job.meta ?? {})) this.queueMeta(key, value);
+    this.commits.barrier().then(() => job.resolve({ dropped: job.dropped, duplicates: job.duplicates }), job.reject);
   }
 }

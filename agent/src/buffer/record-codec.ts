@@ -7,6 +7,7 @@
  *   0x02 | key utf8                                -> meta value utf8
  *   0x03 | stream utf8                             -> dropped count u64
  *   0x04 | name utf8                               -> system value u64 (the seq ceiling)
+ *   0x05 | idempotency key utf8                    -> dedup entry (dedup-index.ts)
  * The stream name is length-prefixed so that no stream's range contains another's ("a", "ab").
  *
  * Record value: version u8 (1) | partitionKeyLength u16 | partitionKey utf8 | wallMs f64 |
@@ -19,6 +20,7 @@ const TAG_RECORD = 0x01;
 const TAG_META = 0x02;
 const TAG_DROPPED = 0x03;
 const TAG_SYSTEM = 0x04;
+const TAG_DEDUP = 0x05;
 const VALUE_VERSION = 1;
 const VALUE_HEADER_BYTES = 1 + 2 + 8 + 8;
 const SEQ_BYTES = 8;
@@ -87,6 +89,7 @@ export function streamRange(stream: string, fromSeq = 0): { gte: Buffer; lt: Buf
 export const ALL_RECORDS = { gte: Buffer.from([TAG_RECORD]), lt: Buffer.from([TAG_RECORD + 1]) };
 export const ALL_META = { gte: Buffer.from([TAG_META]), lt: Buffer.from([TAG_META + 1]) };
 export const ALL_DROPPED = { gte: Buffer.from([TAG_DROPPED]), lt: Buffer.from([TAG_DROPPED + 1]) };
+export const ALL_DEDUP = { gte: Buffer.from([TAG_DEDUP]), lt: Buffer.from([TAG_DEDUP + 1]) };
 
 export function metaKey(key: string): Buffer {
   return Buffer.concat([Buffer.from([TAG_META]), Buffer.from(key, 'utf8')]);
@@ -96,11 +99,15 @@ export function droppedKey(stream: string): Buffer {
   return Buffer.concat([Buffer.from([TAG_DROPPED]), Buffer.from(stream, 'utf8')]);
 }
 
+export function dedupKey(key: string): Buffer {
+  return Buffer.concat([Buffer.from([TAG_DEDUP]), Buffer.from(key, 'utf8')]);
+}
+
 export function systemKey(name: string): Buffer {
   return Buffer.concat([Buffer.from([TAG_SYSTEM]), Buffer.from(name, 'utf8')]);
 }
 
-/** The name after the one-byte tag of a meta, dropped or system key. */
+/** The name after the one-byte tag of a meta, dropped, dedup or system key. */
 export function keyName(bytes: Uint8Array): string {
   return asBuffer(bytes).toString('utf8', 1);
 }

@@ -14,6 +14,12 @@ export interface SourceRecord {
   wallMs: number;
   /** Monotonic time when the source saw it; never goes backwards within one boot. */
   monoMs: number;
+  /**
+   * Set when the sender may send this same message again (an MQTT QoS 1/2 publish whose
+   * acknowledgement a crash lost): its client and packet id, say. A record whose key the buffer
+   * stored recently with the same content is not stored again. Not kept with the record.
+   */
+  idempotencyKey?: string;
 }
 
 /** A record held by the buffer, with the buffer's own position for it. */
@@ -40,6 +46,18 @@ export interface BufferStats {
   dropped: Record<string, number>;
 }
 
+export interface AppendOptions {
+  /** Meta values to write in the same durable batch as the records (null deletes). */
+  meta?: Readonly<Record<string, string | null>>;
+}
+
+export interface AppendResult {
+  /** Records of this call refused under their stream's whenFull policy (drop_newest, or too big). */
+  dropped: number;
+  /** Records not stored because the buffer already held them (same idempotencyKey and content). */
+  duplicates: number;
+}
+
 export interface DurableBuffer {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +67,7 @@ export interface DurableBuffer {
    * oldest records of that stream, drop these new ones (resolving with how many were dropped),
    * or wait for room ('block').
    */
-  append(records: readonly SourceRecord[]): Promise<{ dropped: number }>;
+  append(records: readonly SourceRecord[], options?: AppendOptions): Promise<AppendResult>;
   /** Up to `maxRecords` / `maxBytes` of the oldest unsent records of `stream`, in seq order. */
   peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]>;
   /** Streams that hold records, highest priority (lowest number) first. */
@@ -62,8 +80,8 @@ export interface DurableBuffer {
   putMeta(key: string, value: string | null): Promise<void>;
 }
 
-/** Hands records to the buffer; resolves once they are durable (or dropped by policy). */
-export type Emit = (records: readonly SourceRecord[]) => Promise<void>;
+/** Hands records to the buffer; resolves once they are durable (or dropped by policy, or duplicates). */
+export type Emit = (records: readonly SourceRecord[], options?: AppendOptions) => Promise<AppendResult>;
 
 export interface SourceStats {
   emitted: number;

@@ -40,7 +40,7 @@ async function setup(overrides: Partial<MqttSourceConfig> = {}) {
     ...overrides,
   };
   const source = new MqttSource({ config, deviceId: 'gw-1', clock: systemClock });
-  await source.start(async (records) => void (await buffer.append(records)));
+  await source.start((records) => buffer.append(records));
   const port = source.brokerAddress()!.port;
   const publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'sensor-test' });
   cleanups.push(async () => {
@@ -101,7 +101,7 @@ describe('mqtt source with an external Mosquitto broker', () => {
       clientId: 'rivulet-gw-ext',
       subscriptions: [{ topic: 'sensors/+device/temp', qos: 1, stream: 'telemetry', partitionKey: { topicSegment: 'device' }, payload: 'json' }],
     };
-    const emit = async (records: Parameters<LevelBuffer['append']>[0]) => void (await buffer.append(records));
+    const emit = (records: Parameters<LevelBuffer['append']>[0]) => buffer.append(records);
     const dev9 = async () => (await buffer.peek('telemetry', 1000, 1 << 20)).filter((r) => r.partitionKey === 'dev-9');
     const waitForDev9 = async (n: number) => {
       for (let i = 0; i < 100 && (await dev9()).length < n; i++) await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,11 @@
  * embedded broker the publish is authorized, and so acknowledged, only after the append. If the
  * append fails, no acknowledgement is sent: the broker (or the sensor) sends the message again.
  * Messages that cannot be mapped are counted and, when configured, go to a dead-letter stream.
+ *
+ * No duplicates: a QoS 1/2 message is sent again when its acknowledgement was lost (the agent
+ * was killed after buffering it). Its record carries an idempotency key, the sending client's id
+ * and the packet id, so the buffer stores the retransmission only if it holds no recent message
+ * with that key and the same content (level-buffer.ts, dedup-index.ts).
  */
 import net from 'node:net';
 import { Aedes } from 'aedes';
@@ -23,10 +28,19 @@ export interface MqttSourceOptions {
   onError?: (err: unknown) => void;
 }
 
+export interface MqttSourceStats extends SourceStats {
+  /** Messages sent to the dead-letter stream. */
+  deadLettered: number;
+  /** Messages on topics no subscription maps. */
+  ignored: number;
+  /** Retransmissions the buffer already held (a lost acknowledgement), not stored again. */
+  duplicates: number;
+}
+
 export class MqttSource implements Source {
   readonly name: string;
   private readonly subscriptions: CompiledSubscription[];
-  private readonly counters: SourceStats & { deadLettered: number; ignored: number } = { emitted: 0, errors: 0, lastError: null, deadLettered: 0, ignored: 0 };
+  private readonly counters: MqttSourceStats = { emitted: 0, errors: 0, lastError: null, deadLettered: 0, ignored: 0, duplicates: 0 };
   private client: MqttClient | null = null;
   private broker: { aedes: Aedes; server: net.Server } | null = null;
   private emit: Emit | null = null;
@@ -36,7 +50,7 @@ export class MqttSource implements Source {
     this.subscriptions = opts.config.subscriptions.map(compileSubscription);
   }
 
-  stats(): SourceStats & { deadLettered: number; ignored: number } {
+  stats(): MqttSourceStats {
     return { ...this.counters };
   }
 
@@ -61,8 +75,11 @@ export class MqttSource implements Source {
     }
   }
 
-  /** Buffers one message; resolves once it is durable (or counted as unmappable). */
-  private async handle(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Buffers one message; resolves once it is durable (or counted as unmappable). `sender` names
+   * the client and packet id of a QoS 1/2 message, which a lost acknowledgement makes it resend.
+   */
+  private async handle(topic: string, payload: Buffer, sender: { clientId: string; packetId: number } | null): Promise<void> {
     for (const sub of this.subscriptions) {
       const parts = matchTopic(sub, topic);
       if (!parts) continue;
@@ -80,8 +97,10 @@ export class MqttSource implements Source {
         const body = { topic, reason: mapped.reason, payloadBase64: payload.toString('base64'), wallMs: now.wallMs };
         record = { stream: dead, partitionKey: this.opts.deviceId, data: Buffer.from(JSON.stringify(body)), ...now };
       }
-      await this.emit!([record]);
-      if (mapped.ok) this.counters.emitted++;
+      if (sender) record.idempotencyKey = `mqtt/${this.name}/${sender.clientId}/${sender.packetId}`;
+      const { duplicates } = await this.emit!([record]);
+      this.counters.duplicates += duplicates;
+      if (mapped.ok && duplicates === 0) this.counters.emitted++;
       return;
     }
     this.counters.ignored++;
@@ -98,7 +117,7 @@ export class MqttSource implements Source {
       // Runs before the broker acknowledges a client's publish: acknowledged means buffered.
       authorizePublish: (client, packet, callback) => {
         if (!client) return callback(null);
-        this.handle(packet.topic, Buffer.from(packet.payload)).then(
+        this.handle(packet.topic, Buffer.from(packet.payload), senderOf(client.id, packet)).then(
           () => callback(null),
           (err: unknown) => {
             this.fail(err);
@@ -123,25 +142,60 @@ export class MqttSource implements Source {
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
     });
-    // mqtt.js sends a QoS 1/2 acknowledgement only when handleMessage calls back, so holding the
-    // callback until the append is durable makes "acknowledged" mean "buffered". It processes one
-    // message at a time per connection, which bounds this source's rate by the buffer's commit
-    // latency (see the buffer's flushIntervalMs).
-    client.handleMessage = (packet, callback) => {
-      this.handle(packet.topic, Buffer.from(packet.payload)).then(
-        () => callback(),
-        (err: unknown) => {
-          this.fail(err);
-          // No acknowledgement: drop the connection so the broker redelivers the message.
-          client.stream.destroy();
+    // Acknowledged means buffered, without handling one message at a time. mqtt.js reads the next
+    // packet only after handleMessage calls back and the PUBACK is written, which would bound this
+    // source by one buffer commit per message. So handleMessage starts the append (its place in
+    // the buffer is decided at once, in arrival order) and calls back; the PUBACK that mqtt.js
+    // then sends is held until that append is durable. Appends become durable in order, so the
+    // PUBACKs leave in order, as MQTT requires. If an append fails, no PUBACK is sent and the
+    // connection is dropped, so the broker redelivers. A PUBACK held past a reconnect is not sent
+    // on the new connection, where its packet id may name another message: the broker redelivers
+    // the old message there and it is acknowledged in its turn (as a duplicate). (_sendPacket is
+    // mqtt.js-internal; the mqtt-source and agent-crash tests cover this against mqtt.js 5.)
+    const durable = new Map<number, { appended: Promise<void>; connection: unknown }>();
+    const internals = client as unknown as { _sendPacket(packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]): void };
+    const sendPacket = internals._sendPacket.bind(client);
+    internals._sendPacket = (packet, cb, ...rest) => {
+      const pending = packet.cmd === 'puback' && packet.messageId !== undefined ? durable.get(packet.messageId) : undefined;
+      if (!pending) return sendPacket(packet, cb, ...rest);
+      durable.delete(packet.messageId!);
+      cb?.();
+      pending.appended.then(
+        () => {
+          if (client.stream === pending.connection) sendPacket(packet, undefined, ...rest);
         },
+        () => undefined,
       );
+    };
+    client.handleMessage = (packet, callback) => {
+      // Packet ids here are the broker's, for this agent's own persistent session.
+      const appended = this.handle(packet.topic, Buffer.from(packet.payload), senderOf('@broker', packet)).catch((err: unknown) => {
+        this.fail(err);
+        // No acknowledgement: drop the connection so the broker redelivers the message.
+        client.stream.destroy();
+        throw err;
+      });
+      if (packet.qos === 1 && packet.messageId !== undefined) {
+        durable.set(packet.messageId, { appended, connection: client.stream });
+        appended.catch(() => undefined);
+        callback();
+      } else {
+        appended.then(() => callback(), () => undefined);
+      }
     };
     client.on('error', (err) => this.fail(err));
     client.on('connect', (connack) => {
       if (connack.sessionPresent) return;
-      client.subscribe(this.subscriptions.map((s) => ({ topic: s.filter, qos: s.qos })).reduce<Record<string, { qos: 0 | 1 | 2 }>>((acc, s) => ({ ...acc, [s.topic]: { qos: s.qos } }), {}));
+      // At most QoS 1 from an external broker: with QoS 2, mqtt.js keeps a message in memory
+      // between PUBREC and PUBREL, so a crash there would lose it. QoS 1 and the buffer's dedup
+      // give the same exactly-once result, durably.
+      client.subscribe(Object.fromEntries(this.subscriptions.map((s) => [s.filter, { qos: s.qos === 2 ? 1 : s.qos }])) as Record<string, { qos: 0 | 1 }>);
     });
     this.client = client;
   }
+}
+
+/** Who may resend this publish: only QoS 1/2 messages, which carry a packet id, are resent. */
+function senderOf(clientId: string, packet: { qos: number; messageId?: number | undefined }): { clientId: string; packetId: number } | null {
+  return packet.qos > 0 && packet.messageId !== undefined ? { clientId, packetId: packet.messageId } : null;
 }

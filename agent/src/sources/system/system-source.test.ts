@@ -21,7 +21,7 @@ describe('system source', () => {
     const emitted: SourceRecord[] = [];
     const sampler = createOsSampler({ clock, agentVersion: '0.1.0', thermalZone: '/nonexistent' });
     const source = new SystemSource({ name: 'health', stream: 'device-health', intervalMs: 10_000, deviceId: 'dev-1', clock, sampler });
-    await source.start(async (records) => void emitted.push(...records));
+    await source.start(async (records) => (emitted.push(...records), { dropped: 0, duplicates: 0 }));
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 400)); // let the real probes finish
       clock.advance(10_000);
@@ -49,7 +49,7 @@ describe('system source', () => {
     };
     const errors: unknown[] = [];
     const source = new SystemSource({ name: 'health', stream: 'h', intervalMs: 1000, deviceId: 'd', clock, sampler, onError: (e) => errors.push(e) });
-    await source.start(async () => undefined);
+    await source.start(async () => ({ dropped: 0, duplicates: 0 }));
     await Promise.resolve();
     clock.advance(1000);
     await new Promise((r) => setTimeout(r, 10));
