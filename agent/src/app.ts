@@ -7,6 +7,7 @@ import { SigningKeyCache, type Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import { LevelBuffer } from './buffer/level-buffer.js';
 import type { AgentConfig } from './config/schema.js';
+import { DropReporter } from './pipeline/drop-reporter.js';
 import { NO_FAILPOINTS, type Failpoints } from './pipeline/failpoints.js';
 import type { Emit, Source } from './pipeline/types.js';
 import { UploadPump } from './pipeline/upload-pump.js';
@@ -86,6 +87,13 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     pump.kick();
     return result;
   };
+  const reportStream = config.buffer.dropReport?.stream ?? config.sources.find((s) => s.type === 'system')?.stream;
+  const dropReporter = reportStream
+    ? new DropReporter(
+        { stream: reportStream, intervalMs: config.buffer.dropReport?.intervalMs ?? 60_000, partitionKey: config.device.id },
+        { buffer, emit, clock, onError: (err) => logger.warn({ err }, 'drop report failed') },
+      )
+    : null;
   let statusServer: StatusServer | null = null;
   let running = false;
   let rate = { atMs: clock.monotonicMs(), records: 0, perSecond: 0 };
@@ -116,6 +124,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await buffer.open();
       pump.start();
       for (const source of sources) await source.start(emit);
+      dropReporter?.start();
       statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running });
       running = true;
       logger.info({ device: config.device.id, sources: sources.map((s) => s.name), status: statusServer.address }, 'rivulet-agent started');
@@ -123,6 +132,9 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     async stop() {
       running = false;
       for (const source of sources) await source.stop();
+      await dropReporter?.stop();
+      // Whatever was dropped since the last report is reported before the buffer closes.
+      await dropReporter?.reportOnce().catch((err: unknown) => logger.warn({ err }, 'drop report failed'));
       pump.stop();
       bandwidth?.stop();
       await statusServer?.close();

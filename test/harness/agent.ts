@@ -2,12 +2,15 @@
  * Test harness: runs a real rivulet-agent process from YAML config lines (a temp dir holds the
  * config and the buffer; the status endpoint binds a free loopback port) and waits until it says
  * where its status page is. `compiled` runs the built agent, as a device does; otherwise the
- * TypeScript sources through tsx. `dir` restarts an agent on the buffer a previous one left.
+ * TypeScript sources through tsx. `dir` restarts an agent on the buffer a previous one left;
+ * `buffer` replaces the buffer settings besides its path (YAML flow fields).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from './ingest.js';
+
+const STOP_TIMEOUT_MS = 20_000;
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -23,10 +26,10 @@ export interface AgentProcess {
   exited: Promise<number | NodeJS.Signals | null>;
 }
 
-export async function startAgent(configLines: readonly string[], opts: { compiled?: boolean; env?: Record<string, string>; dir?: string } = {}): Promise<AgentProcess> {
+export async function startAgent(configLines: readonly string[], opts: { compiled?: boolean; env?: Record<string, string>; dir?: string; buffer?: string } = {}): Promise<AgentProcess> {
   const dir = opts.dir ?? tempDir('rivulet-agent-');
   const config = join(dir, 'agent.yaml');
-  writeFileSync(config, [...configLines, `buffer: { path: "${join(dir, 'buffer')}", maxBytes: 1GiB }`, 'status: { port: 0 }'].join('\n'));
+  writeFileSync(config, [...configLines, `buffer: { path: "${join(dir, 'buffer')}", ${opts.buffer ?? 'maxBytes: 1GiB'} }`, 'status: { port: 0 }'].join('\n'));
   const entry = opts.compiled ? [join(REPO_ROOT, 'agent/bin/rivulet-agent.js')] : ['--conditions=rivulet-src', '--import', 'tsx', join(REPO_ROOT, 'agent/src/main.ts')];
   const child = spawn(process.execPath, [...entry, 'run', '--config', config], {
     cwd: REPO_ROOT,
@@ -61,7 +64,12 @@ export async function startAgent(configLines: readonly string[], opts: { compile
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      return exited;
+      // A shutdown that hangs is a bug to report, not a test run to hang.
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      const code = await ended;
+      clearTimeout(timer);
+      if (code === 'SIGKILL') throw new Error(`rivulet-agent did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM:\n${out.slice(-2000)}`);
+      return typeof code === 'number' ? code : null;
     },
     exited: ended,
     async kill() {

@@ -88,6 +88,13 @@ export const AgentConfigSchema = Type.Object(
           /** The policy for streams not listed under `streams`. */
           default: Type.Object(StreamPolicySchema.properties, { default: { priority: 5, whenFull: 'drop_oldest' } }),
           streams: Type.Record(Type.String(), StreamPolicySchema, { default: {} }),
+          /**
+           * Where drop counts go, as records. Unset: the first system source's stream, or no
+           * reports (the counts still show on the status page).
+           */
+          dropReport: Type.Optional(
+            Type.Object({ stream: Name, intervalMs: Type.Integer({ minimum: 1000, default: 60_000 }) }, { additionalProperties: false }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -70,8 +70,11 @@ export class MqttSource implements Source {
     await this.client?.endAsync();
     if (this.broker) {
       const { aedes, server } = this.broker;
-      await new Promise<void>((r) => server.close(() => r()));
+      // The broker first, which disconnects its clients: a server closes only once its
+      // connections have ended, and connected sensors would hold it open.
+      const closed = new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => aedes.close(() => r()));
+      await closed;
     }
   }
 
