@@ -50,6 +50,9 @@ describe.each(['embedded', 'mosquitto'] as const)('agent killed with SIGKILL mid
       `    subscriptions: [{ topic: "sensors/+device/data", qos: 1, stream: telemetry, partitionKey: { topicSegment: device }, payload: json }]`,
     ];
     agent = await startAgent(config, { dir });
+    const statusOf = () => agent!.status<{ buffer: { records: number }; sources: { sensors: { duplicates: number; ready: boolean } } }>();
+    // Messages published before the agent's first subscription reaches Mosquitto go nowhere.
+    while (!(await statusOf()).sources.sensors.ready) await sleep(50);
 
     const publishers = await Promise.all(
       Array.from({ length: PUBLISHERS }, (_, p) => mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { clientId: `crash-sensor-${p}`, clean: false, reconnectPeriod: 100 })),
@@ -80,7 +83,6 @@ describe.each(['embedded', 'mosquitto'] as const)('agent killed with SIGKILL mid
     // a duplicate can come from: a message durably buffered whose PUBACK was never sent.
     const ackedAtKill: number[] = [];
     let duplicates = 0;
-    const statusOf = () => agent!.status<{ buffer: { records: number }; sources: { sensors: { duplicates: number } } }>();
     for (let round = 0; round < KILLS; round++) {
       await sleep(1500 + Math.random() * 1000);
       duplicates += (await statusOf()).sources.sensors.duplicates;

@@ -186,7 +186,7 @@ export class LevelBuffer implements DurableBuffer {
     });
   }
 
-  async peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]> {
+  async peek(stream: string, maxRecords: number, maxBytes: number, afterSeq = 0): Promise<BufferedRecord[]> {
     this.assertOpen();
     // Let what was accepted before this call become durable (at most one flush), so a peek
     // sees every append made before it, as stats() already counts them.
@@ -195,7 +195,7 @@ export class LevelBuffer implements DurableBuffer {
     if (!first || maxRecords <= 0) return [];
     const out: BufferedRecord[] = [];
     let bytes = 0;
-    const iterator = this.db.iterator(streamRange(stream, first.seq));
+    const iterator = this.db.iterator(streamRange(stream, Math.max(first.seq, afterSeq + 1)));
     try {
       scan: for (let entries = await iterator.nextv(Math.min(maxRecords, SCAN_CHUNK)); entries.length > 0; entries = await iterator.nextv(SCAN_CHUNK)) {
         for (const [key, value] of entries) {
@@ -222,8 +222,9 @@ export class LevelBuffer implements DurableBuffer {
     return names.sort((a, b) => this.policyOf(a).priority - this.policyOf(b).priority || (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  async ack(stream: string, seqs: readonly number[]): Promise<void> {
+  async ack(stream: string, seqs: readonly number[], options: AppendOptions = {}): Promise<void> {
     this.assertOpen();
+    for (const [key, value] of Object.entries(options.meta ?? {})) this.queueMeta(key, value);
     const index = this.streams.get(stream);
     for (const seq of seqs) {
       const bytes = index?.remove(seq) ?? 0;

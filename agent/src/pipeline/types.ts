@@ -68,12 +68,15 @@ export interface DurableBuffer {
    * or wait for room ('block').
    */
   append(records: readonly SourceRecord[], options?: AppendOptions): Promise<AppendResult>;
-  /** Up to `maxRecords` / `maxBytes` of the oldest unsent records of `stream`, in seq order. */
-  peek(stream: string, maxRecords: number, maxBytes: number): Promise<BufferedRecord[]>;
+  /**
+   * Up to `maxRecords` / `maxBytes` of the oldest unsent records of `stream` (after `afterSeq`,
+   * when given), in seq order.
+   */
+  peek(stream: string, maxRecords: number, maxBytes: number, afterSeq?: number): Promise<BufferedRecord[]>;
   /** Streams that hold records, highest priority (lowest number) first. */
   pendingStreams(): string[];
-  /** Deletes records the server has stored; durable when it resolves. */
-  ack(stream: string, seqs: readonly number[]): Promise<void>;
+  /** Deletes records the server has stored, with `options.meta` in the same write; durable when it resolves. */
+  ack(stream: string, seqs: readonly number[], options?: AppendOptions): Promise<void>;
   stats(): BufferStats;
   /** Small durable values for uploaders (the in-flight batch of a stream, say). */
   getMeta(key: string): Promise<string | null>;

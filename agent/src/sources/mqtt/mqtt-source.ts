@@ -35,12 +35,14 @@ export interface MqttSourceStats extends SourceStats {
   ignored: number;
   /** Retransmissions the buffer already held (a lost acknowledgement), not stored again. */
   duplicates: number;
+  /** The embedded broker listens, or the external broker holds this agent's subscriptions. */
+  ready: boolean;
 }
 
 export class MqttSource implements Source {
   readonly name: string;
   private readonly subscriptions: CompiledSubscription[];
-  private readonly counters: MqttSourceStats = { emitted: 0, errors: 0, lastError: null, deadLettered: 0, ignored: 0, duplicates: 0 };
+  private readonly counters: MqttSourceStats = { emitted: 0, errors: 0, lastError: null, deadLettered: 0, ignored: 0, duplicates: 0, ready: false };
   private client: MqttClient | null = null;
   private broker: { aedes: Aedes; server: net.Server } | null = null;
   private emit: Emit | null = null;
@@ -135,6 +137,7 @@ export class MqttSource implements Source {
       server.listen(port, host, () => resolve());
     });
     this.broker = { aedes, server };
+    this.counters.ready = true;
   }
 
   private async connect(url: string, username: string | undefined, password: string | undefined): Promise<void> {
@@ -188,12 +191,20 @@ export class MqttSource implements Source {
     };
     client.on('error', (err) => this.fail(err));
     client.on('connect', (connack) => {
-      if (connack.sessionPresent) return;
+      if (connack.sessionPresent) {
+        this.counters.ready = true;
+        return;
+      }
       // At most QoS 1 from an external broker: with QoS 2, mqtt.js keeps a message in memory
       // between PUBREC and PUBREL, so a crash there would lose it. QoS 1 and the buffer's dedup
       // give the same exactly-once result, durably.
-      client.subscribe(Object.fromEntries(this.subscriptions.map((s) => [s.filter, { qos: s.qos === 2 ? 1 : s.qos }])) as Record<string, { qos: 0 | 1 }>);
+      const filters = Object.fromEntries(this.subscriptions.map((s) => [s.filter, { qos: s.qos === 2 ? 1 : s.qos }])) as Record<string, { qos: 0 | 1 }>;
+      client.subscribe(filters, (err) => {
+        if (err) this.fail(err);
+        else this.counters.ready = true;
+      });
     });
+    client.on('close', () => (this.counters.ready = false));
     this.client = client;
   }
 }

@@ -6,6 +6,9 @@
  * Exactly once: each batch gets a producer sequence number, persisted with the batch's record
  * positions *before* it is sent. A retry, even after a crash, resends the same records with the
  * same number, and the server's idempotent-producer window answers it without storing twice.
+ * Pipelining: while a batch is on the wire, the next one is read from the buffer, and its
+ * in-flight record is written in the same synced write as this batch's ack: one disk sync per
+ * batch, and the next batch leaves as soon as the ack is durable.
  * Order per key: batches are sent as all-or-nothing (x-rivulet-atomic-batch), so a throttled
  * batch is retried whole. Against real AWS both headers are ignored: delivery is then
  * at-least-once and a partially failed batch resends only its failed records, as Kinesis does.
@@ -57,8 +60,15 @@ export interface UploadStats {
 
 const stateKey = (stream: string) => `upload/state/${stream}`;
 
+interface Batch {
+  producerSeq: number;
+  records: BufferedRecord[];
+}
+
 export class StreamsUploader {
   private readonly counters: UploadStats = { batches: 0, records: 0, bytes: 0, lastError: null };
+  /** Per stream, the next batch, already recorded as in flight (written with the previous ack). */
+  private readonly ready = new Map<string, Batch>();
 
   constructor(
     private readonly opts: StreamsUploaderOptions,
@@ -71,12 +81,16 @@ export class StreamsUploader {
 
   /** Sends the stream's next batch (or the one a crash left in flight); ok when nothing is left to send. */
   async attempt(stream: string): Promise<Verdict> {
-    const batch = await this.nextBatch(stream);
+    const batch = this.ready.get(stream) ?? (await this.nextBatch(stream));
+    this.ready.delete(stream);
     if (!batch) return { kind: 'ok' };
     const body = Buffer.from(
       JSON.stringify({ StreamName: stream, Records: batch.records.map((r) => ({ Data: r.data.toString('base64'), PartitionKey: r.partitionKey })) }),
     );
     if (this.deps.bandwidth && !(await this.deps.bandwidth.take(body.byteLength))) return { kind: 'error', reason: 'stopped' };
+    // Read the next batch while this one is on the wire.
+    const following = this.deps.buffer.peek(stream, this.opts.maxBatchRecords, this.opts.maxBatchBytes, batch.records.at(-1)!.seq);
+    following.catch(() => undefined);
     let response;
     try {
       response = await this.deps.send({ url: this.opts.endpoint, method: 'POST', headers: this.headers(stream, batch, body), body, timeoutMs: this.opts.requestTimeoutMs ?? 30_000 });
@@ -89,7 +103,7 @@ export class StreamsUploader {
       this.counters.lastError = `${response.status} ${type ?? ''}`.trim();
       return verdictFromHttp(response.status, response.headers, type, this.deps.clock.now());
     }
-    return this.settle(stream, batch, JSON.parse(response.body.toString('utf8')) as PutRecordsResponse, body.byteLength);
+    return this.settle(stream, batch, JSON.parse(response.body.toString('utf8')) as PutRecordsResponse, body.byteLength, following);
   }
 
   private async state(stream: string): Promise<UploadState> {
@@ -97,7 +111,7 @@ export class StreamsUploader {
     return saved ? (JSON.parse(saved) as UploadState) : { nextSeq: 0, inflight: null };
   }
 
-  private async nextBatch(stream: string): Promise<{ producerSeq: number; records: BufferedRecord[] } | null> {
+  private async nextBatch(stream: string): Promise<Batch | null> {
     const { buffer } = this.deps;
     const state = await this.state(stream);
     if (state.inflight) {
@@ -130,16 +144,24 @@ export class StreamsUploader {
   }
 
   /** Acknowledges what was stored; a partial failure (real AWS) leaves the failed records for the next batch. */
-  private async settle(stream: string, batch: { records: BufferedRecord[] }, response: PutRecordsResponse, bytes: number): Promise<Verdict> {
+  private async settle(stream: string, batch: Batch, response: PutRecordsResponse, bytes: number, following: Promise<BufferedRecord[]>): Promise<Verdict> {
     const results = response.Records ?? [];
     const stored = batch.records.filter((_, i) => results[i]?.SequenceNumber !== undefined).map((r) => r.seq);
-    await this.deps.buffer.ack(stream, stored);
-    // Leaving the in-flight batch recorded is harmless: its acknowledged records are gone, so a
-    // later nextBatch finds none of them and starts a fresh batch with the next sequence.
+    const failed = batch.records.length - stored.length;
+    // All stored: the next batch becomes the one in flight, in the same write as this ack.
+    // Otherwise (or with nothing more to send) the in-flight record stays as it is, which is
+    // harmless: its acknowledged records are gone, so a later nextBatch finds none of them and
+    // starts a fresh batch with the next sequence.
+    const next = failed === 0 ? await following.catch(() => []) : [];
+    const nextBatch: Batch | null = next.length > 0 ? { producerSeq: batch.producerSeq + 1, records: next } : null;
+    const meta = nextBatch
+      ? { [stateKey(stream)]: JSON.stringify({ nextSeq: nextBatch.producerSeq + 1, inflight: { producerSeq: nextBatch.producerSeq, seqs: next.map((r) => r.seq) } } satisfies UploadState) }
+      : {};
+    await this.deps.buffer.ack(stream, stored, { meta });
+    if (nextBatch) this.ready.set(stream, nextBatch);
     this.counters.batches++;
     this.counters.records += stored.length;
     this.counters.bytes += bytes;
-    const failed = batch.records.length - stored.length;
     if (failed === 0) return { kind: 'ok' };
     // A partial failure (real AWS): the refused records go out again as a new batch, new sequence.
     const state = await this.state(stream);
