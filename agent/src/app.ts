@@ -28,6 +28,8 @@ export interface AgentDeps {
   random: () => number;
   /** Crash-test failpoints (none by default). */
   failpoints?: Failpoints;
+  /** The process's memory, for the status page. */
+  memoryUsage?: () => NodeJS.MemoryUsage;
 }
 
 export interface Agent {
@@ -43,6 +45,7 @@ export interface AgentStatus {
   sources: Record<string, ReturnType<Source['stats']>>;
   buffer: ReturnType<LevelBuffer['stats']> & { oldestUnsentAgeMs: number | null; batchesWritten: number };
   upload: ReturnType<StreamsUploader['stats']> & { recordsPerSecond: number; drainEstimateSeconds: number | null; streams: Record<string, unknown> };
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number } | null;
 }
 
 export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
@@ -116,6 +119,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
         drainEstimateSeconds: b.records === 0 ? 0 : rate.perSecond > 0 ? b.records / rate.perSecond : null,
         streams: Object.fromEntries(buffer.pendingStreams().map((s) => [s, pump.state(s)])),
       },
+      memory: memoryOf(deps.memoryUsage),
     };
   };
 
@@ -144,4 +148,10 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     status,
     statusAddress: () => (statusServer ? { host: statusServer.address.address, port: statusServer.address.port } : null),
   };
+}
+
+function memoryOf(usage: (() => NodeJS.MemoryUsage) | undefined): AgentStatus['memory'] {
+  if (!usage) return null;
+  const m = usage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external };
 }

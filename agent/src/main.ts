@@ -15,7 +15,7 @@ async function run(path: string): Promise<number> {
   const config = loadAgentConfig(path, process.env);
   const logger = pino({ level: process.env.RIVULET_LOG_LEVEL ?? 'info', base: { service: 'rivulet-agent', device: config.device.id } });
   const failpoints = parseFailpoints(process.env.RIVULET_FAILPOINTS, () => process.kill(process.pid, 'SIGKILL'));
-  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random, failpoints });
+  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random, failpoints, memoryUsage: () => process.memoryUsage() });
   await agent.start();
   const address = agent.statusAddress();
   process.stdout.write(`rivulet-agent running: device ${config.device.id} -> ${config.server.endpoint}, status on http://${address?.host}:${address?.port}\n`);

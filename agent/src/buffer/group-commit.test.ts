@@ -33,6 +33,27 @@ const ticks = async () => {
 };
 
 describe('GroupCommit', () => {
+  it('urgentBarrier writes what is queued at once, and after the write in flight if there is one', async () => {
+    const { clock, writes, queue, commits } = harness();
+    const first = queue('a');
+    commits.batch.put(Buffer.from('ack'), Buffer.from('v'), true);
+    const urgent = commits.urgentBarrier();
+    // No waiting out the 20 ms: the queued append shares the urgent write.
+    expect(writes.map((w) => w.keys)).toEqual([['a', 'ack']]);
+    commits.batch.put(Buffer.from('ack2'), Buffer.from('v'), true);
+    const second = commits.urgentBarrier();
+    expect(writes).toHaveLength(1);
+    writes[0]!.finish();
+    await Promise.all([first, urgent]);
+    await ticks();
+    expect(writes.map((w) => w.keys)).toEqual([['a', 'ack'], ['ack2']]);
+    writes[1]!.finish();
+    await second;
+    // Nothing was left for the timer to write.
+    clock.advance(100);
+    expect(writes).toHaveLength(2);
+  });
+
   it('writes everything queued within flushIntervalMs as one batch, and resolves only after it', async () => {
     const { clock, writes, queue } = harness();
     const resolved: string[] = [];

@@ -105,6 +105,21 @@ export class GroupCommit {
     return this.inFlight ? this.inFlight.done : Promise.resolve();
   }
 
+  /**
+   * Like barrier(), but writes the open batch without waiting out the flush interval: for a
+   * caller that is alone in its wait (an upload ack), which sharing a write would only delay.
+   */
+  urgentBarrier(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.openBatch.isEmpty) return this.inFlight ? this.inFlight.done : Promise.resolve();
+    const done = this.openBatch.done;
+    this.timer?.cancel();
+    this.timer = null;
+    // With a write in flight the open batch goes as soon as it ends (flush() chains it).
+    if (!this.inFlight) void this.flush();
+    return done;
+  }
+
   /** Writes everything queued, now; for close() and open-time repairs. */
   async drain(): Promise<void> {
     this.timer?.cancel();

@@ -234,7 +234,8 @@ export class LevelBuffer implements DurableBuffer {
     }
     if (index?.count === 0) this.streams.delete(stream);
     this.admitWaiting();
-    return this.commits.barrier();
+    // The uploader waits on this alone; nothing is gained by holding the write for others.
+    return this.commits.urgentBarrier();
   }
 
   stats(): BufferStats {
@@ -256,7 +257,7 @@ export class LevelBuffer implements DurableBuffer {
   async putMeta(key: string, value: string | null): Promise<void> {
     this.assertOpen();
     this.queueMeta(key, value);
-    return this.commits.barrier();
+    return this.commits.urgentBarrier();
   }
 
   /** Sets a meta value in memory and queues its (synced) write into the open batch. */

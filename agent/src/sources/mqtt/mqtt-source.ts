@@ -14,8 +14,8 @@
  * with that key and the same content (level-buffer.ts, dedup-index.ts).
  */
 import net from 'node:net';
-import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { Aedes } from 'aedes';
+import type { MqttClient } from 'mqtt';
 import type { Clock } from '@rivulet/shared';
 import type { MqttSourceConfig } from '../../config/schema.js';
 import type { Emit, Source, SourceRecord, SourceStats } from '../../pipeline/types.js';
@@ -118,6 +118,9 @@ export class MqttSource implements Source {
   }
 
   private async startEmbedded(host: string, port: number): Promise<void> {
+    // Loaded on demand: the broker and the client library each cost megabytes of RSS, and an
+    // agent needs only the one its config names.
+    const { Aedes } = await import('aedes');
     const aedes = await Aedes.createBroker({
       // Runs before the broker acknowledges a client's publish: acknowledged means buffered.
       authorizePublish: (client, packet, callback) => {
@@ -141,6 +144,7 @@ export class MqttSource implements Source {
   }
 
   private async connect(url: string, username: string | undefined, password: string | undefined): Promise<void> {
+    const { default: mqtt } = await import('mqtt');
     const client = mqtt.connect(url, {
       clientId: this.opts.config.clientId ?? `rivulet-${this.opts.deviceId}-${this.name}`.slice(0, 128),
       clean: false,
