@@ -6,3 +6,4 @@ export * from './protocol.js';
 export * from './sigv4-canonical.js';
 export * from './sigv4-sign.js';
 export * from './health.js';
+export * from './video.js';
