@@ -4,6 +4,19 @@ import { idOf, openBuffer, peekAll, record, removeTempDirs, tempLocation } from 
 afterAll(removeTempDirs);
 
 describe('LevelBuffer: append, peek and ack', () => {
+  it('peekNewest returns the newest unsent record of a stream, skipping acked ones', async () => {
+    const buffer = await openBuffer({ location: await tempLocation() });
+    expect(await buffer.peekNewest('s')).toBeNull();
+    await buffer.append(['r1', 'r2', 'r3'].map((id) => record('s', id)));
+    await buffer.append([record('other', 'o1')]);
+    const newest = await buffer.peekNewest('s');
+    expect(newest && idOf(newest)).toBe('r3');
+    await buffer.ack('s', [newest!.seq]);
+    const next = await buffer.peekNewest('s');
+    expect(next && idOf(next)).toBe('r2');
+    await buffer.close();
+  });
+
   it('returns appended records per stream in append order, with every field intact', async () => {
     const buffer = await openBuffer({ location: await tempLocation() });
     await buffer.append([record('a', 'a1', { wallMs: 10, monoMs: 1 }), record('b', 'b1'), record('a', 'a2', { wallMs: 20, monoMs: 2 })]);

@@ -217,6 +217,17 @@ export class LevelBuffer implements DurableBuffer {
     return out;
   }
 
+  async peekNewest(stream: string): Promise<BufferedRecord | null> {
+    this.assertOpen();
+    await this.commits.barrier();
+    const last = this.streams.get(stream)?.last();
+    if (!last) return null;
+    const value = await this.db.get(recordKey(stream, last.seq));
+    // Acked or evicted while we read: the caller asks again.
+    if (value === undefined || !this.streams.get(stream)?.has(last.seq)) return null;
+    return { stream, seq: last.seq, ...decodeRecordValue(value) };
+  }
+
   pendingStreams(): string[] {
     const names = [...this.streams].filter(([, index]) => index.count > 0).map(([name]) => name);
     return names.sort((a, b) => this.policyOf(a).priority - this.policyOf(b).priority || (a < b ? -1 : a > b ? 1 : 0));

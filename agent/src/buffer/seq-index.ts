@@ -57,6 +57,12 @@ export class SeqIndex {
     return this.head < this.tail ? this.entry(this.head) : null;
   }
 
+  /** The newest live entry, or null. */
+  last(): IndexedRecord | null {
+    for (let i = this.tail - 1; i >= this.head; i--) if (this.sizes[i] !== 0) return this.entry(i);
+    return null;
+  }
+
   has(seq: number): boolean {
     return this.find(seq) >= 0;
   }

@@ -73,6 +73,8 @@ export interface DurableBuffer {
    * when given), in seq order.
    */
   peek(stream: string, maxRecords: number, maxBytes: number, afterSeq?: number): Promise<BufferedRecord[]>;
+  /** The newest unsent record of `stream` (live data first, for video), or null. */
+  peekNewest(stream: string): Promise<BufferedRecord | null>;
   /** Streams that hold records, highest priority (lowest number) first. */
   pendingStreams(): string[];
   /** Deletes records the server has stored, with `options.meta` in the same write; durable when it resolves. */
