@@ -13,6 +13,10 @@ import { AwsJsonRouter } from './plugins/aws-json.js';
 import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
 import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
 import { listen, type Listener, type RequestHandler } from './transport.js';
+import { FragmentStore, VideoService, registerVideoRoutes } from './video/index.js';
+import { registerArchiveRoutes } from './video/archive/index.js';
+import { registerPutMedia } from './video/put-media.js';
+import { loadSessionKey } from './video/session-key.js';
 
 export interface ServerDeps {
   config: ServerConfig;
@@ -20,8 +24,12 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to LevelDB under <dataDir>/streams. */
   store?: ShardStore;
+  /** Defaults to fragment files and a LevelDB index under <dataDir>/video. */
+  videoStore?: FragmentStore;
   /** The key store for encryption at rest; null disables StartStreamEncryption. */
   keys?: StreamKeys | null;
+  /** ffmpeg for clips, HLS and images (main.ts: FFMPEG_PATH, else ffmpeg on PATH). */
+  ffmpegPath?: string;
   /** Installs request authentication (plugins/sigv4-auth.ts in production). */
   installAuth?: (app: FastifyInstance) => void;
 }
@@ -29,6 +37,8 @@ export interface ServerDeps {
 export interface RivuletServer {
   app: FastifyInstance;
   streams: StreamsService;
+  /** Video Streams; `video.fragments` is the FragmentWriter (PutMedia) and FragmentReader (reads). */
+  video: VideoService;
   authMode: 'sigv4' | 'none';
   listen(): Promise<Listener>;
   close(): Promise<void>;
@@ -71,6 +81,19 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     accountId: config.accountId,
     config: config.streams,
   });
+  let video: VideoService;
+  try {
+    video = await VideoService.open({
+      clock,
+      store: deps.videoStore ?? new FragmentStore({ location: join(config.dataDir, 'video'), syncWrites: config.syncWrites, logger: logger.child({ service: 'video' }) }),
+      logger: logger.child({ service: 'video' }),
+      region: config.region,
+      accountId: config.accountId,
+    });
+  } catch (err) {
+    await streams.close();
+    throw err;
+  }
   try {
     registerErrorHandler(app, config.bodyLimitBytes);
     app.addHook('onSend', async (request, reply) => {
@@ -83,8 +106,19 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     const router = new AwsJsonRouter();
     registerStreamsRoutes(router, streams);
     router.register(app);
+    registerVideoRoutes(app, video);
+    registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }) });
+    registerArchiveRoutes(app, {
+      reader: video.fragments,
+      clock,
+      logger: logger.child({ service: 'video' }),
+      ffmpegPath: deps.ffmpegPath ?? 'ffmpeg',
+      sessionKey: await loadSessionKey(join(config.dataDir, 'video', 'hls-session.key')),
+      accountId: config.accountId,
+    });
     await app.ready();
   } catch (err) {
+    await video.close();
     await streams.close();
     throw err;
   }
@@ -92,6 +126,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
   return {
     app,
     streams,
+    video,
     authMode,
     async listen() {
       if (!handler) throw new ConfigError('fastify did not hand over its request handler');
@@ -102,12 +137,14 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
         tls: config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined,
       });
       streams.start();
+      video.start();
       return listener;
     },
     async close() {
       await listener?.close();
       await app.close();
       await streams.close();
+      await video.close();
     },
   };
 }

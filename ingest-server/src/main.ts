@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = pino({ level: config.logLevel, base: { service: 'rivulet-ingest' } });
   const keys = await LocalKeyStore.open({ dir: join(config.dataDir, 'keys'), masterKey: masterKey(), clock: systemClock, region: config.region, accountId: config.accountId });
-  const server = await buildServer({ config, clock: systemClock, logger, keys, ...(await authDeps(config)) });
+  const server = await buildServer({ config, clock: systemClock, logger, keys, ffmpegPath: process.env.FFMPEG_PATH ?? 'ffmpeg', ...(await authDeps(config)) });
   const listener = await server.listen();
   const { address, port } = listener.address;
   const host = address.includes(':') ? `[${address}]` : address;

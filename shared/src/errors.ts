@@ -48,6 +48,25 @@ export const ERRORS = {
   AGENT_BUFFER: { status: 500, awsType: 'InternalFailure', template: 'Agent buffer: {message}' },
   AGENT_INVALID_RECORD: { status: 400, awsType: 'InvalidArgumentException', template: 'Agent record refused: {message}' },
   AGENT_CONFIG: { status: 400, awsType: 'InvalidArgumentException', template: 'Agent configuration: {message}' },
+  AGENT_CAMERA: { status: 500, awsType: 'InternalFailure', template: 'Camera source {source}: {message}' },
+
+  // Video Streams (REST-JSON: the SDK reads the x-amzn-ErrorType header and the body's message)
+  VIDEO_STREAM_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', template: 'The requested stream {stream} is not found or not active.' },
+  VIDEO_FRAGMENT_NOT_FOUND: { status: 404, awsType: 'ResourceNotFoundException', template: 'Fragment {fragment} of stream {stream} is not found.' },
+  VIDEO_IN_USE: { status: 400, awsType: 'ResourceInUseException', template: '{message}' },
+  VIDEO_INVALID_ARGUMENT: { status: 400, awsType: 'InvalidArgumentException', template: '{message}' },
+  VIDEO_CLIENT_LIMIT: { status: 400, awsType: 'ClientLimitExceededException', template: '{message}' },
+  VIDEO_ACCOUNT_STREAM_LIMIT: { status: 400, awsType: 'AccountStreamLimitExceededException', template: 'The account {account} already has {limit} video streams.' },
+  VIDEO_NOT_AUTHORIZED: { status: 401, awsType: 'NotAuthorizedException', template: '{message}' },
+  VIDEO_VERSION_MISMATCH: { status: 400, awsType: 'VersionMismatchException', template: 'The stream version {given} does not match the current version {current}.' },
+  VIDEO_TAGS_LIMIT: { status: 400, awsType: 'TagsPerResourceExceededLimitException', template: 'A stream can have at most {limit} tags.' },
+  VIDEO_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Video storage failure: {message}' },
+  // MKV reading (shared/src/mkv): PutMedia turns these into ERROR acknowledgements
+  VIDEO_INVALID_MKV: { status: 400, awsType: 'InvalidArgumentException', template: 'Invalid MKV data at byte {offset}: {message}' },
+  VIDEO_FRAGMENT_TOO_LARGE: { status: 400, awsType: 'InvalidArgumentException', template: 'The MKV document exceeds the limit of {limit} bytes' },
+  // Archived media reads (clips, HLS, images, GetMedia)
+  VIDEO_NO_FRAGMENTS: { status: 404, awsType: 'ResourceNotFoundException', template: 'No fragments found in stream {stream} {where}.' },
+  VIDEO_MEDIA_PROCESSING: { status: 500, awsType: 'InternalFailure', template: 'Media processing failed: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

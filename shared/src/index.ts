@@ -7,3 +7,4 @@ export * from './sigv4-canonical.js';
 export * from './sigv4-sign.js';
 export * from './health.js';
 export * from './video.js';
+export * from './mkv/index.js';

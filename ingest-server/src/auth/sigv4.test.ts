@@ -132,6 +132,17 @@ describe('verifySigV4 with header auth', () => {
     expect(verifySigV4(req, lookup, NOW_MS).accessKeyId).toBe(ACCESS_KEY_ID);
   });
 
+  it('verifies a streamed body (PutMedia) without its bytes only when signed UNSIGNED-PAYLOAD', async () => {
+    const unsigned = await signed({ headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    expect(verifySigV4({ ...unsigned, body: Buffer.alloc(0), streamedBody: true }, lookup, NOW_MS).accessKeyId).toBe(ACCESS_KEY_ID);
+    for (const applyChecksum of [true, false]) {
+      const hashed = await signed({}, { applyChecksum });
+      const e = failure({ ...hashed, body: Buffer.alloc(0), streamedBody: true });
+      expect(e.code).toBe('AUTH_INCOMPLETE');
+      expect(e.message).toMatch(/UNSIGNED-PAYLOAD/);
+    }
+  });
+
   it('rejects a signed header changed after signing', async () => {
     const req = await signed();
     req.headers['x-amz-target'] = 'Kinesis_20131202.DeleteStream';

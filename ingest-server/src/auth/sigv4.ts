@@ -31,6 +31,11 @@ export interface SigV4Request {
   /** Lower-case header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /**
+   * The route streams its body (PutMedia) and `body` is empty: such a request verifies only when
+   * signed with x-amz-content-sha256: UNSIGNED-PAYLOAD.
+   */
+  streamedBody?: boolean;
 }
 
 /** Who signed the request, and for which scope. */
@@ -235,7 +240,10 @@ function decode(raw: string): string {
 function payloadHash(req: SigV4Request, params: readonly QueryParam[]): string {
   const claimed =
     headerValue(req.headers, HEADERS.contentSha256) ?? params.find(([name]) => name.toLowerCase() === HEADERS.contentSha256)?.[1];
-  return claimed === UNSIGNED_PAYLOAD ? UNSIGNED_PAYLOAD : sha256Hex(req.body);
+  if (claimed === UNSIGNED_PAYLOAD) return UNSIGNED_PAYLOAD;
+  // Hashing a streamed body would mean holding all of it before the first byte is handled.
+  if (req.streamedBody === true) throw incomplete(`This operation streams its body: sign it with ${HEADERS.contentSha256}: ${UNSIGNED_PAYLOAD}.`);
+  return sha256Hex(req.body);
 }
 
 function signatureMatches(expected: Buffer, provided: string): boolean {

@@ -15,6 +15,15 @@ declare module 'fastify' {
     /** The access key id that signed this request, set once SigV4 verification passes. */
     principal?: string;
   }
+  interface FastifyContextConfig {
+    /**
+     * A route whose requests carry their own credential (an HLS session token) names its check
+     * here; SigV4 is waived for a request only when this returns true.
+     */
+    verifyOwnCredential?: (request: FastifyRequest) => boolean;
+    /** The route hands its body through as a stream (PutMedia): only UNSIGNED-PAYLOAD verifies. */
+    streamedBody?: boolean;
+  }
 }
 
 export interface SigV4AuthOptions {
@@ -31,14 +40,20 @@ const EMPTY_BODY = Buffer.alloc(0);
  * registerSigV4Auth(app, { lookupSecret: (id) => credentials.secretFor(id), clock: deps.clock });
  */
 export function registerSigV4Auth(app: FastifyInstance, opts: SigV4AuthOptions): void {
+  const ownCredential = new WeakSet<FastifyRequest>();
   // Refuse unsigned requests before their bodies are read and parsed.
   app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.verifyOwnCredential?.(request) === true) {
+      ownCredential.add(request);
+      return;
+    }
     const url = request.raw.url ?? '';
     if (request.headers.authorization === undefined && !/[?&]X-Amz-Algorithm=/i.test(url)) {
       throw new RivuletError('AUTH_MISSING');
     }
   });
   app.addHook('preHandler', async (request) => {
+    if (ownCredential.has(request)) return;
     const { accessKeyId } = verifySigV4(toSigV4Request(request), opts.lookupSecret, opts.clock.now());
     request.principal = accessKeyId;
   });
@@ -55,5 +70,6 @@ function toSigV4Request(request: FastifyRequest): SigV4Request {
     query: q < 0 ? '' : url.slice(q + 1),
     headers: request.headers,
     body: request.rawBody ?? EMPTY_BODY,
+    streamedBody: request.routeOptions.config.streamedBody === true,
   };
 }
