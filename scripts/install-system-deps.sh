@@ -7,7 +7,19 @@
 #   build tools  python3, make, g++ for native addons if no prebuilt binary fits (classic-level)
 #   mosquitto    the real MQTT broker the agent's MQTT tests start (test/harness/mosquitto.ts)
 #   mosquitto-clients  mosquitto_pub / mosquitto_sub, to poke that broker from outside Node
-# Later issues add ffmpeg and GStreamer (the test RTSP camera) here.
+#   ffmpeg       the agent's camera source (RTSP to MKV fragments); ffprobe checks them in tests
+#   GStreamer    the test RTSP camera (test/fixtures/rtsp-camera.py, started by
+#                test/harness/camera.ts), run with /usr/bin/python3 and PyGObject:
+#     gstreamer1.0-tools         gst-launch-1.0 / gst-inspect-1.0 (also used here to check elements)
+#     gstreamer1.0-plugins-base  videotestsrc, videoconvert
+#     gstreamer1.0-plugins-good  rtph264pay
+#     gstreamer1.0-plugins-ugly  x264enc
+#     gstreamer1.0-x             timeoverlay (the pango plugin), ximagesink
+#     gstreamer1.0-rtsp          rtspclientsink (the RTSP server's GStreamer plugin)
+#     python3-gi, gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0, gir1.2-gst-rtsp-server-1.0
+#                                the Gst, GstVideo and GstRtspServer bindings for /usr/bin/python3
+# Each package is checked through what it provides (a command, a GStreamer element, a Python
+# binding), so one installed by other means is not installed again.
 #
 # The mosquitto package may start a system broker on port 1883. Tests start their own broker on a
 # free port, but a stray daemon would still collide with anything using the default port, so right
@@ -27,6 +39,13 @@ want() { # want COMMAND PACKAGE
 want_sbin() { # want_sbin COMMAND PACKAGE: COMMAND lives in /usr/sbin, often not on a user's PATH
   if ! have "$1" && [ ! -x "/usr/sbin/$1" ]; then add "$2"; fi
 }
+want_gst() { # want_gst ELEMENT PACKAGE: a GStreamer element (unknown when gst-inspect is missing)
+  if ! have gst-inspect-1.0 || ! gst-inspect-1.0 --exists "$1" >/dev/null 2>&1; then add "$2"; fi
+}
+want_gi() { # want_gi NAMESPACE PACKAGE: a GObject binding the system python3 can load
+  # The system interpreter on purpose: a pyenv or venv python3 on PATH has no gi.
+  if ! /usr/bin/python3 -c "import gi; gi.require_version('$1', '1.0')" >/dev/null 2>&1; then add "$2"; fi
+}
 
 want openssl openssl
 want make make
@@ -35,6 +54,20 @@ want python3 python3
 want_sbin mosquitto mosquitto
 want mosquitto_pub mosquitto-clients
 want mosquitto_sub mosquitto-clients
+want ffmpeg ffmpeg
+want ffprobe ffmpeg
+want gst-launch-1.0 gstreamer1.0-tools
+want gst-inspect-1.0 gstreamer1.0-tools
+want_gst videotestsrc gstreamer1.0-plugins-base
+want_gst videoconvert gstreamer1.0-plugins-base
+want_gst rtph264pay gstreamer1.0-plugins-good
+want_gst x264enc gstreamer1.0-plugins-ugly
+want_gst timeoverlay gstreamer1.0-x
+want_gst rtspclientsink gstreamer1.0-rtsp
+if ! /usr/bin/python3 -c "import gi" >/dev/null 2>&1; then add python3-gi; fi
+want_gi Gst gir1.2-gstreamer-1.0
+want_gi GstVideo gir1.2-gst-plugins-base-1.0
+want_gi GstRtspServer gir1.2-gst-rtsp-server-1.0
 
 if [ -z "$need" ]; then
   echo "install-system-deps: everything is already installed"

@@ -11,6 +11,9 @@ import { DropReporter } from './pipeline/drop-reporter.js';
 import { NO_FAILPOINTS, type Failpoints } from './pipeline/failpoints.js';
 import type { Emit, Source } from './pipeline/types.js';
 import { UploadPump } from './pipeline/upload-pump.js';
+import { CameraSource } from './sources/camera/camera-source.js';
+import { fragmentsRootFor } from './sources/camera/fragment-ref.js';
+import { nodeSpawner, type ProcessSpawner } from './sources/camera/process-spawner.js';
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import { createOsSampler } from './sources/system/sampler.js';
 import { SystemSource } from './sources/system/system-source.js';
@@ -19,6 +22,7 @@ import { BandwidthLimiter } from './uploaders/bandwidth.js';
 import { RetryScheduler } from './uploaders/scheduler.js';
 import { createHttpTransport } from './uploaders/streams/http-transport.js';
 import { StreamsUploader } from './uploaders/streams/streams-uploader.js';
+import { VideoPipeline } from './uploaders/video/video-pipeline.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -30,6 +34,10 @@ export interface AgentDeps {
   failpoints?: Failpoints;
   /** The process's memory, for the status page. */
   memoryUsage?: () => NodeJS.MemoryUsage;
+  /** Starts ffmpeg for camera sources (child_process by default). */
+  spawn?: ProcessSpawner;
+  /** ffmpeg for camera sources without their own ffmpegPath ($FFMPEG_PATH; unset: ffmpeg on PATH). */
+  ffmpegPath?: string;
 }
 
 export interface Agent {
@@ -62,6 +70,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const bandwidth = config.upload.bandwidthBytesPerSecond ? new BandwidthLimiter({ bytesPerSecond: config.upload.bandwidthBytesPerSecond }, { clock }) : null;
   const credentials =
     config.server.accessKeyId && config.server.secretAccessKey ? { accessKeyId: config.server.accessKeyId, secretAccessKey: config.server.secretAccessKey } : null;
+  const keyCache = new SigningKeyCache();
   const uploader = new StreamsUploader(
     {
       endpoint: config.server.endpoint,
@@ -72,14 +81,29 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       maxBatchRecords: config.upload.maxBatchRecords,
       maxBatchBytes: config.upload.maxBatchBytes,
     },
-    { buffer, clock, send: transport.send, bandwidth, keyCache: new SigningKeyCache() },
+    { buffer, clock, send: transport.send, bandwidth, keyCache },
+  );
+  const cameras = config.sources.filter((s) => s.type === 'camera');
+  const video = new VideoPipeline(
+    { cameras, bufferPath: config.buffer.path, endpoint: config.server.endpoint, region: config.server.region, credentials },
+    { buffer, clock, keyCache, onError: (err) => logger.warn({ err }, 'video retention failed') },
   );
   const scheduler = new RetryScheduler({ clock, random: deps.random }, { baseMs: config.upload.backoffBaseMs, capMs: config.upload.backoffCapMs });
-  const pump = new UploadPump({ buffer, uploader, scheduler, clock });
+  // Kinesis Video streams (the cameras') go through PutMedia, everything else through PutRecords.
+  const router = { attempt: (stream: string) => (video.streams.has(stream) ? video.uploader.attempt(stream) : uploader.attempt(stream)) };
+  const pump = new UploadPump({ buffer, uploader: router, scheduler, clock });
   const sources: Source[] = config.sources.flatMap((s): Source[] => {
     if (s.type === 'system') {
       const sampler = createOsSampler({ clock, agentVersion: AGENT_VERSION, diskPath: '/' });
       return [new SystemSource({ ...s, deviceId: config.device.id, clock, sampler, onError: (err) => logger.warn({ err, source: s.name }, 'health sample failed') })];
+    }
+    if (s.type === 'camera') {
+      return [
+        new CameraSource(
+          { config: s, fragmentsRoot: fragmentsRootFor(config.buffer.path), ffmpegPath: s.ffmpegPath ?? deps.ffmpegPath ?? 'ffmpeg' },
+          { clock, random: deps.random, spawn: deps.spawn ?? nodeSpawner, onError: (err) => logger.warn({ err, source: s.name }, 'camera source error') },
+        ),
+      ];
     }
     return [new MqttSource({ config: s, deviceId: config.device.id, clock, onError: (err) => logger.warn({ err, source: s.name }, 'mqtt source error') })];
   });
@@ -127,7 +151,8 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     async start() {
       await buffer.open();
       pump.start();
-      for (const source of sources) await source.start(emit);
+      await video.start();
+      for (const source of sources) await source.start(source instanceof CameraSource ? video.emitFor(emit) : emit);
       dropReporter?.start();
       statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running });
       running = true;
@@ -140,6 +165,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       // Whatever was dropped since the last report is reported before the buffer closes.
       await dropReporter?.reportOnce().catch((err: unknown) => logger.warn({ err }, 'drop report failed'));
       pump.stop();
+      video.stop();
       bandwidth?.stop();
       await statusServer?.close();
       transport.close();

@@ -3,19 +3,32 @@
  *   rivulet-agent run --config agent.yaml
  *   rivulet-agent check-config --config agent.yaml
  */
+import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { systemClock } from '@rivulet/shared';
 import { buildAgent } from './app.js';
 import { AgentConfigError, loadAgentConfig } from './config/load.js';
 import { parseFailpoints } from './pipeline/failpoints.js';
+import { nodeSpawner, withParentDeathSignal } from './sources/camera/process-spawner.js';
 
+const SETPRIV = '/usr/bin/setpriv';
 const USAGE = 'usage: rivulet-agent run|check-config --config agent.yaml';
 
 async function run(path: string): Promise<number> {
   const config = loadAgentConfig(path, process.env);
   const logger = pino({ level: process.env.RIVULET_LOG_LEVEL ?? 'info', base: { service: 'rivulet-agent', device: config.device.id } });
   const failpoints = parseFailpoints(process.env.RIVULET_FAILPOINTS, () => process.kill(process.pid, 'SIGKILL'));
-  const agent = buildAgent(config, { clock: systemClock, logger, random: Math.random, failpoints, memoryUsage: () => process.memoryUsage() });
+  const agent = buildAgent(config, {
+    clock: systemClock,
+    logger,
+    random: Math.random,
+    failpoints,
+    memoryUsage: () => process.memoryUsage(),
+    // Camera sources: their own ffmpegPath, else this, else ffmpeg found on PATH by spawn.
+    ffmpegPath: process.env.FFMPEG_PATH || undefined,
+    // ffmpeg dies with the agent, kill -9 included, where util-linux's setpriv is there.
+    spawn: existsSync(SETPRIV) ? withParentDeathSignal(nodeSpawner, SETPRIV) : nodeSpawner,
+  });
   await agent.start();
   const address = agent.statusAddress();
   process.stdout.write(`rivulet-agent running: device ${config.device.id} -> ${config.server.endpoint}, status on http://${address?.host}:${address?.port}\n`);

@@ -62,8 +62,22 @@ function discriminatorMismatch(branch: TSchema, value: unknown): boolean {
   return false;
 }
 
+/**
+ * The first error, passing over missing fields that have a default: TypeBox fills a union
+ * branch's defaults only when the filled value checks, so one bad field in a branch also shows
+ * every defaulted field as missing, and the bad field is the one to name.
+ */
+function firstValueError(schema: TSchema, value: unknown) {
+  let first;
+  for (const e of Value.Errors(schema, value)) {
+    first ??= e;
+    if (!(e.value === undefined && (e.schema as { default?: unknown }).default !== undefined)) return e;
+  }
+  return first;
+}
+
 function firstError(schema: TSchema, value: unknown, base: string): FoundError | null {
-  const error = Value.Errors(schema, value).First();
+  const error = firstValueError(schema, value);
   if (!error) return null;
   const here = { path: base + error.path, message: error.message };
   const branches = (error.schema as { anyOf?: TSchema[] }).anyOf;

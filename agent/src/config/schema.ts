@@ -63,6 +63,40 @@ export const SystemSourceSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const CameraSourceSchema = Type.Object(
+  {
+    type: Type.Literal('camera'),
+    name: Name,
+    /** The camera's RTSP URL (credentials inline, as cameras take them). */
+    url: Type.String({ pattern: '^rtsps?://' }),
+    /** The Kinesis Video stream the fragments go to. */
+    stream: Name,
+    /** RTSP over TCP (interleaved) by default: it passes NAT and loses no packets. */
+    transport: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
+    /** Kinesis Video: a fragment lasts at most 10 s. Cuts fall on the next keyframe after this. */
+    fragmentSeconds: Type.Number({ minimum: 0.5, maximum: 10, default: 2 }),
+    /** A camera that sends nothing for this long counts as gone: ffmpeg exits and is restarted. */
+    socketTimeoutMs: Type.Integer({ minimum: 500, maximum: 120_000, default: 5000 }),
+    /** Metadata sent with every fragment. */
+    tags: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 256 }), { default: {} }),
+    /** Unset: $FFMPEG_PATH, else ffmpeg on PATH. */
+    ffmpegPath: Type.Optional(Type.String({ minLength: 1 })),
+    /** Local retention of fragment files not yet uploaded (or kept with keepLocal). */
+    retention: Type.Object(
+      {
+        maxHours: Type.Number({ exclusiveMinimum: 0, default: 24 }),
+        maxBytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
+        /** delete_oldest: recent video wins; deny_new: what is kept stays. */
+        whenFull: Type.Union([Type.Literal('delete_oldest'), Type.Literal('deny_new')], { default: 'delete_oldest' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Keep uploaded fragments for local playback (retention still bounds them). */
+    keepLocal: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+
 export const AgentConfigSchema = Type.Object(
   {
     device: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$' }) }, { additionalProperties: false }),
@@ -112,7 +146,7 @@ export const AgentConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    sources: Type.Array(Type.Union([MqttSourceSchema, SystemSourceSchema]), { default: [] }),
+    sources: Type.Array(Type.Union([MqttSourceSchema, SystemSourceSchema, CameraSourceSchema]), { default: [] }),
     status: withDefault(
       Type.Object(
         { host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787 }) },
@@ -126,3 +160,4 @@ export const AgentConfigSchema = Type.Object(
 export type AgentConfig = Static<typeof AgentConfigSchema>;
 export type MqttSourceConfig = Static<typeof MqttSourceSchema>;
 export type SystemSourceConfig = Static<typeof SystemSourceSchema>;
+export type CameraSourceConfig = Static<typeof CameraSourceSchema>;

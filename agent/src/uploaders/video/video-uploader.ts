@@ -20,6 +20,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PUT_MEDIA_ERRORS, type Clock, type PutMediaAck, type SigV4Credentials, type SigningKeyCache } from '@rivulet/shared';
 import type { BufferedRecord, DurableBuffer } from '../../pipeline/types.js';
+import { decodeFragmentRef, type FragmentRef } from '../../sources/camera/fragment-ref.js';
 import { verdictFromHttp, verdictFromNetworkError } from '../http-verdict.js';
 import type { Verdict } from '../scheduler.js';
 import type { PutMediaRequest, PutMediaResult } from './put-media-client.js';
@@ -28,8 +29,6 @@ export interface VideoUploaderOptions {
   endpoint: string;
   region: string;
   credentials: SigV4Credentials | null;
-  /** Keep uploaded fragment files for local playback (local retention deletes them later). */
-  keepLocal: boolean;
   /** A fragment newer than this goes before the backlog. */
   liveWindowMs: number;
   requestTimeoutMs: number;
@@ -39,8 +38,12 @@ export interface VideoUploaderDeps {
   buffer: DurableBuffer;
   clock: Clock;
   putMedia: (req: PutMediaRequest) => Promise<PutMediaResult>;
-  /** Where a record's fragment file is. */
-  fileOf: (record: BufferedRecord, ref: { file: string }) => string;
+  /** Where a fragment file is (throws for a path outside the fragments root). */
+  fileOf: (ref: FragmentRef) => string;
+  /** Streams whose uploaded fragments stay for local playback (local retention deletes them later). */
+  keepLocalFor?: (stream: string) => boolean;
+  /** Told when an uploaded fragment's file is deleted (local retention stops counting it). */
+  onDeleted?: (file: string) => void;
   keyCache?: SigningKeyCache;
 }
 
@@ -64,20 +67,6 @@ const PERMANENT_ERRORS = new Set<number>([
   PUT_MEDIA_ERRORS.INVALID_PRODUCER_TIMESTAMP,
 ]);
 
-interface Ref {
-  file: string;
-  producerTimestampMs: number;
-}
-
-function parseRef(record: BufferedRecord): Ref | null {
-  try {
-    const ref = JSON.parse(record.data.toString('utf8')) as Partial<Ref>;
-    return typeof ref.file === 'string' && typeof ref.producerTimestampMs === 'number' ? { file: ref.file, producerTimestampMs: ref.producerTimestampMs } : null;
-  } catch {
-    return null;
-  }
-}
-
 export class VideoUploader {
   private readonly counters: VideoUploadStats = { fragments: 0, bytes: 0, missingFiles: 0, rejected: 0, lastError: null, lastFragmentNumber: null };
 
@@ -93,15 +82,18 @@ export class VideoUploader {
   async attempt(stream: string): Promise<Verdict> {
     const record = await this.pick(stream);
     if (!record) return { kind: 'ok' };
-    const ref = parseRef(record);
-    if (!ref) {
-      // Not a fragment reference: nothing can ever upload it.
+    let ref: FragmentRef;
+    let file: string;
+    try {
+      ref = decodeFragmentRef(record.data);
+      file = this.deps.fileOf(ref);
+    } catch (err) {
+      // Not a usable fragment reference: nothing can ever upload it.
       this.counters.rejected++;
-      this.counters.lastError = `record ${record.seq} of ${stream} is not a fragment reference`;
+      this.counters.lastError = `record ${record.seq} of ${stream}: ${err instanceof Error ? err.message : String(err)}`;
       await this.deps.buffer.ack(stream, [record.seq]);
       return { kind: 'ok' };
     }
-    const file = this.deps.fileOf(record, ref);
     const size = await stat(file).then((s) => s.size, () => null);
     if (size === null) {
       this.counters.missingFiles++;
@@ -134,7 +126,10 @@ export class VideoUploader {
     this.counters.fragments++;
     this.counters.bytes += size;
     this.counters.lastFragmentNumber = result.fragmentNumber;
-    if (!this.opts.keepLocal) await rm(file, { force: true });
+    if (!this.deps.keepLocalFor?.(stream)) {
+      await rm(file, { force: true });
+      this.deps.onDeleted?.(file);
+    }
     await this.deps.buffer.ack(stream, [record.seq]);
     return { kind: 'ok' };
   }
@@ -154,6 +149,7 @@ export class VideoUploader {
     const rejected = join(dirname(file), 'rejected');
     await mkdir(rejected, { recursive: true });
     await rename(file, join(rejected, basename(file)));
+    this.deps.onDeleted?.(file);
     this.counters.rejected++;
     await this.deps.buffer.ack(stream, [record.seq]);
     return { kind: 'ok' };
