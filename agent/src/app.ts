@@ -3,6 +3,7 @@
  * uploader) and returns { start, stop, status }. main.ts is the only caller that passes the
  * real clock, randomness and environment.
  */
+import { join } from 'node:path';
 import { SigningKeyCache, type Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import { LevelBuffer } from './buffer/level-buffer.js';
@@ -17,6 +18,7 @@ import { nodeSpawner, type ProcessSpawner } from './sources/camera/process-spawn
 import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import { createOsSampler } from './sources/system/sampler.js';
 import { SystemSource } from './sources/system/system-source.js';
+import { cameraSnapshot } from './status/camera-snapshot.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { BandwidthLimiter } from './uploaders/bandwidth.js';
 import { RetryScheduler } from './uploaders/scheduler.js';
@@ -54,6 +56,9 @@ export interface AgentStatus {
   buffer: ReturnType<LevelBuffer['stats']> & { oldestUnsentAgeMs: number | null; batchesWritten: number };
   upload: ReturnType<StreamsUploader['stats']> & { recordsPerSecond: number; drainEstimateSeconds: number | null; streams: Record<string, unknown> };
   memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number } | null;
+  /** Camera sources, for the status page's live view. */
+  cameras: string[];
+  video: ReturnType<VideoPipeline['stats']> | null;
 }
 
 export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
@@ -121,6 +126,12 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
         { buffer, emit, clock, onError: (err) => logger.warn({ err }, 'drop report failed') },
       )
     : null;
+  // The installer's live view: one keyframe decoded per request, only while someone looks.
+  const snapshot = (name: string) => {
+    const camera = cameras.find((c) => c.name === name);
+    if (!camera) return Promise.resolve(null);
+    return cameraSnapshot(name, { spawn: deps.spawn ?? nodeSpawner, ffmpegPath: camera.ffmpegPath ?? deps.ffmpegPath ?? 'ffmpeg', dirOf: () => join(fragmentsRootFor(config.buffer.path), name) });
+  };
   let statusServer: StatusServer | null = null;
   let running = false;
   let rate = { atMs: clock.monotonicMs(), records: 0, perSecond: 0 };
@@ -144,6 +155,8 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
         streams: Object.fromEntries(buffer.pendingStreams().map((s) => [s, pump.state(s)])),
       },
       memory: memoryOf(deps.memoryUsage),
+      cameras: cameras.map((c) => c.name),
+      video: cameras.length > 0 ? video.stats() : null,
     };
   };
 
@@ -154,7 +167,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await video.start();
       for (const source of sources) await source.start(source instanceof CameraSource ? video.emitFor(emit) : emit);
       dropReporter?.start();
-      statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running });
+      statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running, snapshot });
       running = true;
       logger.info({ device: config.device.id, sources: sources.map((s) => s.name), status: statusServer.address }, 'rivulet-agent started');
     },

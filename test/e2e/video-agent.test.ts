@@ -79,6 +79,16 @@ describe('camera → rivulet-agent → rivulet-ingest', () => {
 
     // Live: fragments reach the server while they are made.
     await sleep(8000);
+    // The installer's live view: a JPEG of what the camera sees, made on request.
+    const snap = await fetch(`http://127.0.0.1:${agent.statusPort}/cameras/cam/snapshot.jpg`);
+    expect(snap.status).toBe(200);
+    const jpeg = Buffer.from(await snap.arrayBuffer());
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+    const snapFile = join(mkdtempSync(join(tmpdir(), 'rivulet-snap-')), 'snap.jpg');
+    writeFileSync(snapFile, jpeg);
+    const probe = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', snapFile]);
+    expect(probe.stdout.trim()).toBe('640,360');
+    expect((await fetch(`http://127.0.0.1:${agent.statusPort}/cameras/nope/snapshot.jpg`)).status).toBe(404);
     // The camera dies and comes back: ffmpeg reconnects and the gap is reported.
     await camera.restart();
     for (let i = 0; i < 60 && (await status()).sources.cam.gaps === 0; i++) await sleep(500);

@@ -58,6 +58,8 @@ export class FragmentRetention {
     const names = await readdir(this.opts.dir).catch(() => [] as string[]);
     const found: Tracked[] = [];
     for (const name of names) {
+      // Dot files (the live view's preview link) are second names, not fragments of their own.
+      if (name.startsWith('.')) continue;
       const path = join(this.opts.dir, name);
       const s = await stat(path).catch(() => null);
       if (s?.isFile()) found.push({ path, bytes: s.size, addedMs: s.mtimeMs });

@@ -4,6 +4,7 @@
  * retention, which sees every new fragment before it is buffered and every upload that frees
  * one. Owns only the wiring; app.ts routes a stream to this uploader or the Data Streams one.
  */
+import { link, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Clock, SigV4Credentials, SigningKeyCache, TimerHandle } from '@rivulet/shared';
 import { FragmentRetention, type RetentionStats } from '../../buffer/fragment-retention.js';
@@ -29,6 +30,8 @@ export interface VideoPipelineDeps {
 }
 
 const EXPIRE_EVERY_MS = 60_000;
+/** The camera's newest fragment, for the live view (status/camera-snapshot.ts). */
+export const PREVIEW_NAME = '.preview.mkv';
 
 export class VideoPipeline {
   readonly uploader: VideoUploader;
@@ -85,12 +88,26 @@ export class VideoPipeline {
       for (const record of records) {
         const file = fragmentPath(root, decodeFragmentRef(record.data));
         const retention = this.retention.get(dirname(file));
-        if (!retention || (await retention.add(file, decodeFragmentRef(record.data).bytes))) kept.push(record);
-        else denied++;
+        if (!retention || (await retention.add(file, decodeFragmentRef(record.data).bytes))) {
+          kept.push(record);
+          await this.linkPreview(file).catch(this.deps.onError);
+        } else denied++;
       }
       const result = kept.length > 0 ? await emit(kept, options) : { dropped: 0, duplicates: 0 };
       return { dropped: result.dropped + denied, duplicates: result.duplicates };
     };
+  }
+
+  /**
+   * Keeps a second name for the camera's newest fragment (PREVIEW_NAME), so the installer's live
+   * view has a picture even after the upload deleted the fragment. A hard link: no bytes copied,
+   * and at most one fragment's space held beyond retention.
+   */
+  private async linkPreview(file: string): Promise<void> {
+    const preview = join(dirname(file), PREVIEW_NAME);
+    await rm(`${preview}.tmp`, { force: true });
+    await link(file, `${preview}.tmp`);
+    await rename(`${preview}.tmp`, preview);
   }
 
   stats(): VideoUploadStats & { retention: Record<string, RetentionStats> } {
