@@ -85,7 +85,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
   try {
     video = await VideoService.open({
       clock,
-      store: deps.videoStore ?? new FragmentStore({ location: join(config.dataDir, 'video'), syncWrites: config.syncWrites, logger: logger.child({ service: 'video' }) }),
+      store: deps.videoStore ?? new FragmentStore({ location: join(config.dataDir, 'video'), syncWrites: config.syncWrites, cipher: deps.keys ?? null, logger: logger.child({ service: 'video' }) }),
       logger: logger.child({ service: 'video' }),
       region: config.region,
       accountId: config.accountId,

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
@@ -46,6 +46,25 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('PutMedia against the real store', () => {
+  it('encrypts the fragment files of a stream created with a KmsKeyId, and reads them back decrypted', async () => {
+    const kvs = new KinesisVideoClient({ endpoint: suite.server.endpoint, region: 'us-east-1', credentials });
+    await kvs.send(new CreateStreamCommand({ StreamName: 'vault', KmsKeyId: 'alias/aws/kinesis' }));
+    await expect(kvs.send(new CreateStreamCommand({ StreamName: 'nokey', KmsKeyId: 'alias/does-not-exist' }))).rejects.toThrow();
+    kvs.destroy();
+    const result = await send(good, T0, 'vault');
+    expect(result.kind).toBe('persisted');
+    const files = readdirSync(join(suite.server.dataDir, 'video', 'fragments'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.mkv'));
+    const original = readFileSync(good);
+    const onDisk = files.map((e) => readFileSync(join(e.parentPath, e.name)));
+    // No file holds the plaintext: the stream's only fragment is an envelope (format byte 1), not MKV (0x1A).
+    expect(onDisk.some((b) => b.equals(original))).toBe(false);
+    expect(onDisk.some((b) => b[0] === 1)).toBe(true);
+    const archive = new KinesisVideoArchivedMediaClient({ endpoint: suite.server.endpoint, region: 'us-east-1', credentials });
+    const media = await archive.send(new GetMediaForFragmentListCommand({ StreamName: 'vault', Fragments: [result.kind === 'persisted' ? result.fragmentNumber : ''] }));
+    expect(Buffer.from(await media.Payload!.transformToByteArray()).equals(original)).toBe(true);
+    archive.destroy();
+  });
+
   it('stores a fragment once: a resend (a lost PERSISTED) gets the same fragment number', async () => {
     const first = await send(good, T0);
     expect(first).toMatchObject({ kind: 'persisted' });

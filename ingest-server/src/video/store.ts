@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
+import { ENVELOPE_FORMAT } from '../keystore/envelope.js';
 import { RivuletError } from '@rivulet/shared';
 import { FragmentFiles } from './fragment-files.js';
 import { formatFragmentNumber, isFragmentNumber, parseFragmentNumber } from './fragment-number.js';
@@ -41,11 +42,26 @@ import { recoverStore, type RecoveryReport } from './store-recovery.js';
 
 export type { RecoveryReport } from './store-recovery.js';
 
+/** The slice of the key store (keystore/key-store.ts) the fragment files need. */
+export interface FragmentCipher {
+  resolveKey(keyId: string): string;
+  encrypt(keyId: string, plaintext: Uint8Array): Buffer;
+  decrypt(envelope: Uint8Array): Buffer;
+}
+
+/** An MKV file starts with the EBML magic 0x1A; an encrypted fragment with the envelope format byte. */
+const ENVELOPE_FIRST_BYTE = ENVELOPE_FORMAT;
+
 export interface FragmentStoreOptions {
   /** A directory, normally <dataDir>/video: LevelDB in `index/`, fragment files in `fragments/`. */
   location: string;
   /** fdatasync fragment files and index batches before acknowledging (default true). */
   syncWrites?: boolean;
+  /**
+   * The key store, for streams created with a KmsKeyId: their fragment files are AES-256-GCM
+   * envelopes (keystore/envelope.ts), decrypted on read. Without it such streams cannot be written.
+   */
+  cipher?: FragmentCipher | null;
   logger?: Logger;
 }
 
@@ -138,6 +154,11 @@ export class FragmentStore implements FragmentReader, FragmentWriter {
   /** Stores a new stream under a fresh internal id; a live stream by that name is ResourceInUse. */
   async createStream(fields: Omit<VideoStreamDoc, 'id'>): Promise<VideoStreamDoc> {
     if (this.byName.has(fields.name)) throw new RivuletError('VIDEO_IN_USE', { message: `The stream ${fields.name} already exists.` });
+    // An unknown key is refused now (KMS's error), not at the first PutMedia.
+    if (fields.kmsKeyId !== undefined) {
+      if (!this.options.cipher) throw new RivuletError('VIDEO_INVALID_ARGUMENT', { message: 'KmsKeyId needs the server key store' });
+      this.options.cipher.resolveKey(fields.kmsKeyId);
+    }
     const doc: VideoStreamDoc = { ...fields, id: this.nextStreamId++ };
     await this.db.batch(
       [
@@ -206,13 +227,17 @@ export class FragmentStore implements FragmentReader, FragmentWriter {
   async read(streamName: string, fragmentNumber: string): Promise<Buffer> {
     const doc = this.require(streamName);
     if (!(await this.get(doc.name, fragmentNumber))) throw new RivuletError('VIDEO_FRAGMENT_NOT_FOUND', { fragment: fragmentNumber.slice(0, 128), stream: doc.name });
+    let bytes: Buffer;
     try {
-      return await this.files.read(doc.id, fragmentNumber);
+      bytes = await this.files.read(doc.id, fragmentNumber);
     } catch (err) {
       // Trimmed or deleted between the index check and the read.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RivuletError('VIDEO_FRAGMENT_NOT_FOUND', { fragment: fragmentNumber, stream: doc.name }, { cause: err });
       throw new RivuletError('VIDEO_STORAGE', { message: `reading fragment ${fragmentNumber} failed` }, { cause: err });
     }
+    if (bytes[0] !== ENVELOPE_FIRST_BYTE) return bytes;
+    if (!this.options.cipher) throw new RivuletError('VIDEO_STORAGE', { message: `fragment ${fragmentNumber} is encrypted and no key store is configured` });
+    return this.options.cipher.decrypt(bytes);
   }
 
   // FragmentWriter
@@ -241,7 +266,7 @@ export class FragmentStore implements FragmentReader, FragmentWriter {
         sizeBytes: fragment.bytes.byteLength,
       };
       try {
-        await this.files.write(doc.id, fragmentNumber, fragment.bytes);
+        await this.files.write(doc.id, fragmentNumber, this.encrypted(doc.kmsKeyId, fragment.bytes));
         await this.db.batch(
           [
             { type: 'put', key: fragmentKey(doc.id, fragmentNumber), value: encodeRecord(record) },
@@ -257,6 +282,13 @@ export class FragmentStore implements FragmentReader, FragmentWriter {
       }
       return { fragmentNumber, duplicate: false };
     });
+  }
+
+  /** The bytes to store: an envelope under the stream's key, when it has one. */
+  private encrypted(kmsKeyId: string | undefined, bytes: Buffer): Buffer {
+    if (kmsKeyId === undefined) return bytes;
+    if (!this.options.cipher) throw new RivuletError('VIDEO_STORAGE', { message: 'the stream has a KmsKeyId but no key store is configured' });
+    return this.options.cipher.encrypt(this.options.cipher.resolveKey(kmsKeyId), bytes);
   }
 
   // Retention
