@@ -16,12 +16,18 @@ afterEach(async () => {
 });
 
 describe('camera source config', () => {
-  it('fills the defaults: tcp, 2 s fragments, a 5 s socket timeout, no tags', () => {
+  it('fills the defaults: tcp, 2 s fragments, a 5 s socket timeout, no tags, 24 h / 1 GiB local retention', () => {
     const config = parseAgentConfig(yaml('url: "rtsp://10.0.0.5:554/stream1", stream: yard-video'));
     expect(config.sources[0]).toEqual({
       type: 'camera', name: 'yard', url: 'rtsp://10.0.0.5:554/stream1', stream: 'yard-video',
       transport: 'tcp', fragmentSeconds: 2, socketTimeoutMs: 5000, tags: {},
+      retention: { maxHours: 24, maxBytes: 1024 * 1024 * 1024, whenFull: 'delete_oldest' }, keepLocal: false,
     });
+  });
+
+  it('takes local retention with a size string and deny_new', () => {
+    const config = parseAgentConfig(yaml('url: "rtsp://cam/s", stream: v, retention: { maxHours: 2, maxBytes: 512MiB, whenFull: deny_new }, keepLocal: true'));
+    expect(config.sources[0]).toMatchObject({ retention: { maxHours: 2, maxBytes: 512 * 1024 * 1024, whenFull: 'deny_new' }, keepLocal: true });
   });
 
   it('takes udp, tags and an ffmpeg path', () => {
