@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RivuletError } from '@rivulet/shared';
 import type { TSchema } from '@sinclair/typebox';
 import { compileValidator, type InputValidator } from '../../plugins/aws-validation.js';
-import { parseJsonBuffer } from '../../plugins/json-buffer.js';
+import { REST_JSON_CONTENT_TYPE, registerRestJsonParser } from '../rest-json.js';
 import { getClip } from './clip.js';
 import type { ArchiveContext } from './context.js';
 import { getMedia } from './get-media.js';
@@ -19,7 +19,7 @@ import { getImages } from './images.js';
 import { GetClipInput, GetHlsUrlInput, GetImagesInput, GetMediaInput, HlsQuery } from './schemas.js';
 import { verifySessionToken } from './session-token.js';
 
-const JSON_TYPE = 'application/json';
+const JSON_TYPE = REST_JSON_CONTENT_TYPE;
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 
 /** Kinesis Video answers a broken constraint with InvalidArgumentException, not ValidationException. */
@@ -60,16 +60,7 @@ export function archiveRoutes(ctx: ArchiveContext, baseUrl: string | undefined) 
 
   return async function plugin(scope: FastifyInstance): Promise<void> {
     // REST-JSON bodies; the raw bytes are kept because SigV4 signs them.
-    scope.removeContentTypeParser(JSON_TYPE);
-    scope.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-      request.rawBody = body;
-      if (body.byteLength === 0) return done(null, {});
-      try {
-        done(null, parseJsonBuffer(body));
-      } catch (cause) {
-        done(new RivuletError('PROTOCOL_SERIALIZATION', { message: 'The request body is not valid JSON' }, { cause }));
-      }
-    });
+    registerRestJsonParser(scope);
 
     scope.post('/getClip', async (request, reply) => {
       const result = await getClip(ctx, clip.validate(request.body ?? {}));
