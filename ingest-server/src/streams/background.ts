@@ -5,29 +5,28 @@
  * Each has runOnce() for tests; failures are logged and retried on the next tick, never thrown.
  */
 import type { TimerHandle } from '@rivulet/shared';
+import { PeriodicPass } from '../storage/periodic-pass.js';
 import type { StreamsDeps } from './deps.js';
 import { forgetRecentBefore, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
 import type { Resharder } from './resharding.js';
 
 export class RetentionTrimmer {
-  private timer: TimerHandle | null = null;
-  private running: Promise<number> | null = null;
-  private queued: Promise<number> | null = null;
+  private readonly pass: PeriodicPass;
 
   constructor(
     private readonly deps: StreamsDeps,
     private readonly registry: StreamRegistry,
-  ) {}
-
-  start(): void {
-    this.timer = this.deps.clock.setInterval(() => void this.runOnce(), this.deps.config.retentionCheckIntervalMs);
+  ) {
+    this.pass = new PeriodicPass(() => this.trimAll(), deps.clock, deps.config.retentionCheckIntervalMs);
   }
 
-  async stop(): Promise<void> {
-    this.timer?.cancel();
-    await this.queued;
-    await this.running;
+  start(): void {
+    this.pass.start();
+  }
+
+  stop(): Promise<void> {
+    return this.pass.stop();
   }
 
   /**
@@ -35,17 +34,7 @@ export class RetentionTrimmer {
    * clock as it is now); calls made while a pass runs share one follow-up pass.
    */
   runOnce(): Promise<number> {
-    if (!this.running) {
-      this.running = this.trimAll().finally(() => (this.running = null));
-      return this.running;
-    }
-    this.queued ??= this.running
-      .catch(() => 0)
-      .then(() => {
-        this.queued = null;
-        return this.runOnce();
-      });
-    return this.queued;
+    return this.pass.run();
   }
 
   private async trimAll(): Promise<number> {

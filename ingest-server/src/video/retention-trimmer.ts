@@ -3,7 +3,8 @@
  * fragments (index entries, then files) that arrived more than DataRetentionInHours ago.
  * runOnce() is for tests; failures are logged and retried on the next tick, never thrown.
  */
-import type { Clock, TimerHandle } from '@rivulet/shared';
+import type { Clock } from '@rivulet/shared';
+import { PeriodicPass } from '../storage/periodic-pass.js';
 import type { Logger } from 'pino';
 import type { FragmentStore } from './store.js';
 
@@ -15,22 +16,19 @@ export interface RetentionTrimmerDeps {
 }
 
 export class VideoRetentionTrimmer {
-  private timer: TimerHandle | null = null;
-  private running: Promise<number> | null = null;
-  private queued: Promise<number> | null = null;
+  private readonly pass: PeriodicPass;
 
-  constructor(private readonly deps: RetentionTrimmerDeps) {}
+  constructor(private readonly deps: RetentionTrimmerDeps) {
+    this.pass = new PeriodicPass(() => this.trimAll(), deps.clock, deps.intervalMs);
+  }
 
   start(): void {
-    this.timer ??= this.deps.clock.setInterval(() => void this.runOnce(), this.deps.intervalMs);
+    this.pass.start();
   }
 
   /** Cancels the timer and waits for the pass in flight (and the one queued behind it). */
-  async stop(): Promise<void> {
-    this.timer?.cancel();
-    this.timer = null;
-    await this.queued;
-    await this.running;
+  stop(): Promise<void> {
+    return this.pass.stop();
   }
 
   /**
@@ -38,17 +36,7 @@ export class VideoRetentionTrimmer {
    * one follow-up pass, so ticks that pile up never queue more than one.
    */
   runOnce(): Promise<number> {
-    if (!this.running) {
-      this.running = this.trimAll().finally(() => (this.running = null));
-      return this.running;
-    }
-    this.queued ??= this.running
-      .catch(() => 0)
-      .then(() => {
-        this.queued = null;
-        return this.runOnce();
-      });
-    return this.queued;
+    return this.pass.run();
   }
 
   private async trimAll(): Promise<number> {
