@@ -77,7 +77,7 @@ function objectEnd(text: string, start: number): number {
   return -1;
 }
 
-export function putMedia(req: PutMediaRequest, agent?: http.Agent): Promise<PutMediaResult> {
+export function putMedia(req: PutMediaRequest): Promise<PutMediaResult> {
   const url = new URL('/putMedia', req.endpoint);
   const base: Record<string, string> = {
     [VIDEO_HEADERS.streamName]: req.streamName,
@@ -96,7 +96,7 @@ export function putMedia(req: PutMediaRequest, agent?: http.Agent): Promise<PutM
     : base;
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
-    const request = lib.request(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' }, agent, timeout: req.timeoutMs }, (res) => {
+    const request = lib.request(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' }, timeout: req.timeoutMs }, (res) => {
       const status = res.statusCode ?? 0;
       if (status !== 200) {
         const parts: Buffer[] = [];

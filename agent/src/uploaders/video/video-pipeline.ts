@@ -38,13 +38,15 @@ export class VideoPipeline {
   /** The Kinesis Video streams the cameras feed. */
   readonly streams: ReadonlySet<string>;
   private readonly retention = new Map<string, FragmentRetention>();
+  /** Where the cameras' fragment files live (fragmentsRootFor the buffer path). */
+  private readonly root: string;
   private timer: TimerHandle | null = null;
 
   constructor(
     private readonly opts: VideoPipelineOptions,
     private readonly deps: VideoPipelineDeps,
   ) {
-    const root = fragmentsRootFor(opts.bufferPath);
+    const root = (this.root = fragmentsRootFor(opts.bufferPath));
     this.streams = new Set(opts.cameras.map((c) => c.stream));
     for (const camera of opts.cameras) {
       const r = camera.retention;
@@ -81,14 +83,15 @@ export class VideoPipeline {
 
   /** A camera's emit: local retention decides first whether its new fragment is kept. */
   emitFor(emit: Emit): Emit {
-    const root = fragmentsRootFor(this.opts.bufferPath);
+    const root = this.root;
     return async (records, options) => {
       const kept = [];
       let denied = 0;
       for (const record of records) {
-        const file = fragmentPath(root, decodeFragmentRef(record.data));
+        const ref = decodeFragmentRef(record.data);
+        const file = fragmentPath(root, ref);
         const retention = this.retention.get(dirname(file));
-        if (!retention || (await retention.add(file, decodeFragmentRef(record.data).bytes))) {
+        if (!retention || (await retention.add(file, ref.bytes))) {
           kept.push(record);
           await this.linkPreview(file).catch(this.deps.onError);
         } else denied++;
