@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '@rivulet/shared';
 import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
+import { FirehoseService, registerFirehoseRoutes } from './firehose/index.js';
 import { AwsJsonRouter } from './plugins/aws-json.js';
 import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
 import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
@@ -39,6 +40,7 @@ export interface RivuletServer {
   streams: StreamsService;
   /** Video Streams; `video.fragments` is the FragmentWriter (PutMedia) and FragmentReader (reads). */
   video: VideoService;
+  firehose: FirehoseService;
   authMode: 'sigv4' | 'none';
   listen(): Promise<Listener>;
   close(): Promise<void>;
@@ -94,6 +96,23 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     await streams.close();
     throw err;
   }
+  let firehose: FirehoseService;
+  try {
+    firehose = await FirehoseService.open({
+      clock,
+      logger: logger.child({ service: 'firehose' }),
+      dataDir: config.dataDir,
+      config: config.firehose,
+      syncWrites: config.syncWrites,
+      region: config.region,
+      accountId: config.accountId,
+      streams,
+    });
+  } catch (err) {
+    await video.close();
+    await streams.close();
+    throw err;
+  }
   try {
     registerErrorHandler(app, config.bodyLimitBytes);
     app.addHook('onSend', async (request, reply) => {
@@ -105,6 +124,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     }
     const router = new AwsJsonRouter();
     registerStreamsRoutes(router, streams);
+    registerFirehoseRoutes(router, firehose);
     router.register(app);
     registerVideoRoutes(app, video);
     registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }) });
@@ -118,6 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     });
     await app.ready();
   } catch (err) {
+    await firehose.close();
     await video.close();
     await streams.close();
     throw err;
@@ -127,6 +148,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     app,
     streams,
     video,
+    firehose,
     authMode,
     async listen() {
       if (!handler) throw new ConfigError('fastify did not hand over its request handler');
@@ -138,11 +160,14 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
       });
       streams.start();
       video.start();
+      firehose.start();
       return listener;
     },
     async close() {
       await listener?.close();
       await app.close();
+      // Firehose first: its stream sources read from the streams service.
+      await firehose.close();
       await streams.close();
       await video.close();
     },

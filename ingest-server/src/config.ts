@@ -33,6 +33,40 @@ export const StreamsConfig = Type.Object({
   ),
 });
 
+/** Where a Firehose bucket lives: a directory (the embedded default) or an S3-compatible server. */
+export const BucketConfig = Type.Union([
+  Type.Object({ directory: Type.String({ description: 'Objects are files under this directory' }) }),
+  Type.Object({
+    endpoint: Type.String({ description: 'S3-compatible endpoint, e.g. http://127.0.0.1:7480' }),
+    region: Type.String({ default: 'us-east-1' }),
+    forcePathStyle: Type.Boolean({ default: true }),
+    accessKeyId: Type.Optional(Type.String()),
+    secretAccessKey: Type.Optional(Type.String()),
+    /** The bucket's name on that server, when it differs from the name in the BucketARN. */
+    bucket: Type.Optional(Type.String()),
+  }),
+]);
+export type BucketConfig = Static<typeof BucketConfig>;
+
+export const FirehoseConfig = Type.Object({
+  /** BucketARN arn:aws:s3:::<name> resolves here; a bucket not listed is <dataDir>/firehose/buckets/<name>. */
+  buckets: Type.Record(Type.String(), BucketConfig, { default: {} }),
+  /** Lambda processors: arn:aws:lambda:...:function:<name> resolves to a local JS module or an HTTP URL. */
+  functions: Type.Record(Type.String(), Type.Object({ module: Type.Optional(Type.String()), url: Type.Optional(Type.String()) }), { default: {} }),
+  /** The table catalog for Parquet conversion (AWS reads it from Glue): "<database>.<table>" -> columns. */
+  tables: Type.Record(Type.String(), Type.Object({ columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String() })) }), { default: {} }),
+  deliveryStreamLimit: Type.Integer({ minimum: 1, default: 50 }),
+  /** Firehose: 500 active partitions per delivery stream by default. */
+  maxActivePartitions: Type.Integer({ minimum: 1, default: 500 }),
+  /** PutRecord(Batch) answers ServiceUnavailableException while this many bytes wait for processing. */
+  maxPendingBytes: Type.Integer({ minimum: 1024 * 1024, default: 64 * 1024 * 1024 }),
+  sourcePollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+  /** Object-store and Postgres deliveries are retried with backoff up to this cap between tries. */
+  maxRetryDelayMs: Type.Integer({ minimum: 10, default: 30_000 }),
+  deliveryConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+});
+export type FirehoseConfig = Static<typeof FirehoseConfig>;
+
 export const ServerConfig = Type.Object({
   host: Type.String({ default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 4567 }),
@@ -48,6 +82,7 @@ export const ServerConfig = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
   streams: Type.Object(StreamsConfig.properties, { default: {} }),
+  firehose: Type.Object(FirehoseConfig.properties, { default: {} }),
 });
 export type ServerConfig = Static<typeof ServerConfig>;
 

@@ -67,6 +67,19 @@ export const ERRORS = {
   // Archived media reads (clips, HLS, images, GetMedia)
   VIDEO_NO_FRAGMENTS: { status: 404, awsType: 'ResourceNotFoundException', template: 'No fragments found in stream {stream} {where}.' },
   VIDEO_MEDIA_PROCESSING: { status: 500, awsType: 'InternalFailure', template: 'Media processing failed: {message}' },
+
+  // Firehose (Firehose_20150804)
+  FIREHOSE_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: 'Firehose {stream} under account {account} not found.' },
+  FIREHOSE_IN_USE: { status: 400, awsType: 'ResourceInUseException', template: '{message}' },
+  FIREHOSE_INVALID_ARGUMENT: { status: 400, awsType: 'InvalidArgumentException', template: '{message}' },
+  FIREHOSE_LIMIT: { status: 400, awsType: 'LimitExceededException', template: '{message}' },
+  FIREHOSE_CONCURRENT_MODIFICATION: { status: 400, awsType: 'ConcurrentModificationException', template: '{message}' },
+  FIREHOSE_UNAVAILABLE: { status: 503, awsType: 'ServiceUnavailableException', template: '{message}' },
+  FIREHOSE_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Firehose storage failure: {message}' },
+  // Delivery-side failures: recorded on the delivery stream (DescribeDeliveryStream, metrics), never sent to a PutRecord caller
+  FIREHOSE_DELIVERY: { status: 500, awsType: 'InternalFailure', template: 'Delivery to {destination} failed: {message}' },
+  FIREHOSE_TRANSFORM: { status: 500, awsType: 'InternalFailure', template: 'Data transformation failed: {message}' },
+  FIREHOSE_FORMAT_CONVERSION: { status: 500, awsType: 'InternalFailure', template: 'Format conversion failed: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,4 +1,5 @@
 /** Real AWS SDK v3 clients pointed at a test server. */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -18,4 +19,9 @@ export function http1Kinesis(endpoint: string, credentials = TEST_CREDENTIALS): 
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
   });
+}
+
+/** The stock Firehose client: only endpoint, region and credentials. */
+export function stockFirehose(endpoint: string, credentials = TEST_CREDENTIALS): FirehoseClient {
+  return new FirehoseClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 }

@@ -1,0 +1,318 @@
+/**
+ * DeliveryStream: one delivery stream at run time. It accepts records (persisted before the
+ * caller is answered), runs them through the pipeline into partition buffers, cuts batches into
+ * the store, and delivers them with its own scheduler, so a failing destination only ever holds
+ * up its own stream. Recovery re-queues undelivered batches (same ids) and unprocessed records.
+ *
+ * Scheduling: processing is single-flight and in arrival order; cuts are persisted in cut order;
+ * up to `deliveryConcurrency` batches are delivered at once, each retried with capped
+ * exponential backoff and full jitter until it is delivered or, for the HTTP endpoint and
+ * PostgreSQL, until its retry window ends and it goes to the error output instead.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RivuletError, type Clock } from '@rivulet/shared';
+import type { FirehoseConfig } from '../config.js';
+import { PartitionBuffers, type OpenBuffer } from './buffers.js';
+import { deliverBatch, failedDeliveryLines, type DeliveryVerdict } from './delivery.js';
+import type { PostgresLoader } from './destinations/postgres.js';
+import type { BatchDoc, DeliveryStreamDoc } from './model.js';
+import { partitioningFailed, processRecords, type RoutedItem } from './pipeline.js';
+import type { DeliveryPlan } from './plan.js';
+import { errorPrefixTemplate, renderPrefix } from './processing/prefix.js';
+import type { CheckpointWrite, FirehoseStore, RawRecord } from './store.js';
+
+export interface DeliveryStreamDeps {
+  store: FirehoseStore;
+  clock: Clock;
+  logger: Logger;
+  config: FirehoseConfig;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+  newId(): string;
+  postgresLoader(target: Extract<DeliveryPlan['destination'], { kind: 'postgres' }>['target']): PostgresLoader;
+}
+
+export interface DeliveryStats {
+  incomingRecords: number;
+  incomingBytes: number;
+  deliveredRecords: number;
+  deliveredBytes: number;
+  deliveredBatches: number;
+  failedAttempts: number;
+  errorRecords: number;
+  lastDeliveryMs: number | null;
+  lastError: { atMs: number; code: string; message: string } | null;
+}
+
+const RANDOM_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export class DeliveryStream {
+  readonly stats: DeliveryStats = { incomingRecords: 0, incomingBytes: 0, deliveredRecords: 0, deliveredBytes: 0, deliveredBatches: 0, failedAttempts: 0, errorRecords: 0, lastDeliveryMs: null, lastError: null };
+  private readonly buffers: PartitionBuffers;
+  private nextRawSeq = 0;
+  private nextBatchSeq = 0;
+  /** Raw records waiting for the pipeline. */
+  private queue: RawRecord[] = [];
+  private queuedBytes = 0;
+  private processing: Promise<void> | null = null;
+  /** Raw seq -> items of it not yet cut into a batch. */
+  private readonly outstanding = new Map<number, number>();
+  private cutChain: Promise<void> = Promise.resolve();
+  private readonly ready: BatchDoc[] = [];
+  private delivering = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+  private loader: PostgresLoader | null = null;
+
+  constructor(
+    public doc: DeliveryStreamDoc,
+    public plan: DeliveryPlan,
+    private readonly deps: DeliveryStreamDeps,
+  ) {
+    this.buffers = new PartitionBuffers(this.limits(), deps.clock, (buf) => this.onCut(buf));
+  }
+
+  /** Bytes accepted but not yet in a cut batch: PutRecord(Batch) is throttled past the limit. */
+  get pendingBytes(): number {
+    return this.queuedBytes + this.buffers.bufferedBytes;
+  }
+
+  get backlogBatches(): number {
+    return this.ready.length + this.delivering;
+  }
+
+  /** Picks up where a previous run stopped: undelivered batches first, then unprocessed records. */
+  async recover(): Promise<void> {
+    const batches = await this.deps.store.loadBatches(this.doc.id);
+    this.nextBatchSeq = await this.deps.store.nextBatchSeq(this.doc.id);
+    for (const b of batches) this.nextBatchSeq = Math.max(this.nextBatchSeq, b.seq + 1);
+    this.ready.push(...batches);
+    const raws: RawRecord[] = [];
+    for await (const r of this.deps.store.readRecords(this.doc.id)) raws.push(r);
+    for (const r of raws) this.nextRawSeq = Math.max(this.nextRawSeq, r.seq + 1);
+    if (raws.length > 0 || batches.length > 0) this.deps.logger.info({ stream: this.doc.name, batches: batches.length, records: raws.length }, 'recovered undelivered firehose data');
+    this.enqueue(raws);
+    this.pump();
+  }
+
+  updatePlan(doc: DeliveryStreamDoc, plan: DeliveryPlan): void {
+    this.doc = doc;
+    this.plan = plan;
+    this.buffers.setLimits(this.limits());
+    void this.loader?.close();
+    this.loader = null;
+  }
+
+  /** Persists the records, then queues them for processing. Resolves with their record ids. */
+  async ingest(datas: readonly Buffer[], checkpoint?: CheckpointWrite): Promise<string[]> {
+    if (this.closed) throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: 'The delivery stream is shutting down' });
+    const arrivalMs = this.deps.clock.now();
+    const records = datas.map((data) => ({ seq: this.nextRawSeq++, arrivalMs, data }));
+    await this.deps.store.appendRecords(this.doc.id, records, checkpoint);
+    let bytes = 0;
+    for (const d of datas) bytes += d.byteLength;
+    this.stats.incomingRecords += datas.length;
+    this.stats.incomingBytes += bytes;
+    this.enqueue(records);
+    return records.map((r) => recordId(this.doc.id, r.seq, arrivalMs));
+  }
+
+  /** Cuts every buffer (graceful shutdown, delete), then waits for processing and cuts to persist. */
+  async flush(): Promise<void> {
+    while (this.processing) await this.processing;
+    this.buffers.flushAll();
+    await this.cutChain;
+  }
+
+  /** Graceful stop: flush, give in-flight deliveries up to `graceMs`, leave the rest on disk. */
+  async close(graceMs: number): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    const deadline = this.deps.clock.monotonicMs() + graceMs;
+    while (this.inFlight.size > 0 && this.deps.clock.monotonicMs() < deadline) await Promise.race([...this.inFlight, this.deps.sleep(50)]);
+    await this.loader?.close();
+  }
+
+  private limits() {
+    return { bufferBytes: this.plan.bufferBytes, bufferIntervalMs: this.plan.bufferIntervalMs, maxActivePartitions: this.deps.config.maxActivePartitions };
+  }
+
+  private enqueue(records: RawRecord[]): void {
+    if (records.length === 0) return;
+    for (const r of records) {
+      this.queue.push(r);
+      this.queuedBytes += r.data.byteLength;
+    }
+    if (!this.processing) this.processing = this.processLoop().finally(() => (this.processing = null));
+  }
+
+  private async processLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.closed) {
+      const chunkBytes = this.plan.lambda ? this.plan.lambda.bufferBytes : 4 * 1024 * 1024;
+      let bytes = 0;
+      let n = 0;
+      while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.data.byteLength <= chunkBytes)) bytes += this.queue[n++]!.data.byteLength;
+      const chunk = this.queue.splice(0, n);
+      this.queuedBytes -= bytes;
+      const items = await processRecords(chunk, {
+        plan: this.plan,
+        deliveryStreamArn: this.doc.arn,
+        fromStream: this.doc.type === 'KinesisStreamAsSource',
+        deps: { clock: this.deps.clock, sleep: this.deps.sleep, newId: this.deps.newId },
+      });
+      const produced = new Set<number>();
+      for (const item of items) {
+        this.outstanding.set(item.rawSeq, (this.outstanding.get(item.rawSeq) ?? 0) + 1);
+        produced.add(item.rawSeq);
+      }
+      for (const item of items) this.addToBuffer(item);
+      const dropped = chunk.filter((r) => !produced.has(r.seq)).map((r) => r.seq);
+      if (dropped.length > 0) await this.deps.store.deleteRecords(this.doc.id, dropped);
+      this.buffers.flushIfImmediate();
+    }
+  }
+
+  private addToBuffer(item: RoutedItem): void {
+    if (this.buffers.add(item)) return;
+    const failed = partitioningFailed(item, { plan: this.plan, deliveryStreamArn: this.doc.arn, fromStream: false, deps: { clock: this.deps.clock, sleep: this.deps.sleep, newId: this.deps.newId } }, 'DynamicPartitioning.ActivePartitionsLimitExceeded', `More than ${this.deps.config.maxActivePartitions} active partitions`);
+    this.buffers.add(failed);
+  }
+
+  private onCut(buf: OpenBuffer): void {
+    const seq = this.nextBatchSeq++;
+    const now = this.deps.clock.now();
+    const id = batchId(this.doc.id, seq);
+    const batch: BatchDoc = {
+      seq,
+      id,
+      kind: buf.kind,
+      prefix: this.prefixFor(buf, now),
+      ...(buf.errorOutputType ? { errorOutputType: buf.errorOutputType } : {}),
+      oldestArrivalMs: buf.oldestArrivalMs,
+      createdMs: now,
+      records: buf.items.length,
+      bytes: buf.bytes,
+      version: this.doc.version,
+    };
+    const consumed: number[] = [];
+    for (const s of buf.rawSeqs) {
+      const left = (this.outstanding.get(s) ?? 1) - 1;
+      if (left <= 0) {
+        this.outstanding.delete(s);
+        consumed.push(s);
+      } else this.outstanding.set(s, left);
+    }
+    if (buf.kind === 'error') this.stats.errorRecords += buf.items.length;
+    this.cutChain = this.cutChain.then(async () => {
+      try {
+        await this.deps.store.cutBatch(this.doc.id, batch, buf.items, consumed);
+      } catch (err) {
+        // The raw records are still stored, so a restart will process them again.
+        this.noteError('FIREHOSE_STORAGE', (err as Error).message);
+        return;
+      }
+      this.ready.push(batch);
+      this.pump();
+    });
+  }
+
+  private prefixFor(buf: OpenBuffer, nowMs: number): string {
+    const target = buf.kind === 'backup' ? this.plan.backup?.target : buf.kind === 'error' ? this.plan.errors : this.plan.destination.kind === 'objects' ? this.plan.destination.target : undefined;
+    if (!target) return '';
+    const randomString = () => Array.from({ length: 11 }, () => RANDOM_ALPHABET[Math.floor(this.deps.random() * RANDOM_ALPHABET.length)]).join('');
+    const ctx = { arrivalMs: buf.oldestArrivalMs || nowMs, queryKeys: buf.keys.query, lambdaKeys: buf.keys.lambda, randomString, errorOutputType: buf.errorOutputType };
+    const rendered = buf.kind === 'error' ? renderPrefix(errorPrefixTemplate(target.prefix, target.errorPrefix), ctx, 'error') : renderPrefix(target.prefix, { ...ctx, errorOutputType: undefined }, 'data');
+    if (rendered.ok) return rendered.prefix;
+    // The pipeline checked the keys already; only a backup prefix with partition expressions lands here.
+    const fallback = renderPrefix(undefined, ctx, 'data');
+    return fallback.ok ? fallback.prefix : '';
+  }
+
+  private pump(): void {
+    while (!this.closed && this.delivering < this.deps.config.deliveryConcurrency && this.ready.length > 0) {
+      const batch = this.ready.shift()!;
+      this.delivering++;
+      const p = this.deliverWithRetry(batch).finally(() => {
+        this.delivering--;
+        this.inFlight.delete(p);
+        this.pump();
+      });
+      this.inFlight.add(p);
+    }
+  }
+
+  private async deliverWithRetry(batch: BatchDoc): Promise<void> {
+    let records: Buffer[];
+    try {
+      records = await this.deps.store.readBatch(this.doc.id, batch.seq);
+    } catch (err) {
+      this.noteError('FIREHOSE_STORAGE', (err as Error).message);
+      return;
+    }
+    const started = this.deps.clock.monotonicMs();
+    for (let attempt = 0; !this.closed; attempt++) {
+      const verdict = await deliverBatch(batch, records, {
+        streamName: this.doc.name,
+        plan: this.plan,
+        clock: this.deps.clock,
+        sleep: this.deps.sleep,
+        random: this.deps.random,
+        postgres: () => (this.loader ??= this.deps.postgresLoader((this.plan.destination as Extract<DeliveryPlan['destination'], { kind: 'postgres' }>).target)),
+      });
+      if (verdict.kind === 'delivered') return this.finish(batch, records, verdict);
+      this.stats.failedAttempts++;
+      this.noteError(verdict.errorCode, verdict.errorMessage);
+      const dest = this.plan.destination;
+      const windowOver = dest.kind === 'postgres' && batch.kind === 'data' && this.deps.clock.monotonicMs() - started >= dest.retryDurationMs;
+      if (verdict.kind === 'failed' || windowOver) {
+        const failed: Extract<DeliveryVerdict, { kind: 'failed' }> = verdict.kind === 'failed' ? verdict : { kind: 'failed', errorOutputType: 'redshift-failed', errorCode: verdict.errorCode, errorMessage: verdict.errorMessage, attempts: attempt + 1 };
+        return this.toErrorOutput(batch, records, failed);
+      }
+      const cap = Math.min(this.deps.config.maxRetryDelayMs, 100 * 2 ** Math.min(attempt, 20));
+      await this.deps.sleep(Math.floor(this.deps.random() * cap) + 10);
+    }
+  }
+
+  private async finish(batch: BatchDoc, records: Buffer[], verdict: Extract<DeliveryVerdict, { kind: 'delivered' }>): Promise<void> {
+    if (verdict.sideErrors) await this.cutExtra('error', verdict.sideErrors.errorOutputType, verdict.sideErrors.lines, batch.oldestArrivalMs);
+    await this.deps.store.completeBatch(this.doc.id, batch.seq);
+    if (batch.kind === 'data') {
+      this.stats.deliveredRecords += records.length;
+      this.stats.deliveredBytes += batch.bytes;
+    }
+    this.stats.deliveredBatches++;
+    this.stats.lastDeliveryMs = this.deps.clock.now();
+    this.deps.logger.debug({ stream: this.doc.name, batch: batch.id, kind: batch.kind, records: records.length, target: verdict.target }, 'firehose batch delivered');
+  }
+
+  /** A batch that failed for good: its records go to the error output, then it is done. */
+  private async toErrorOutput(batch: BatchDoc, records: Buffer[], failed: Extract<DeliveryVerdict, { kind: 'failed' }>): Promise<void> {
+    this.deps.logger.warn({ stream: this.doc.name, batch: batch.id, code: failed.errorCode }, 'firehose delivery failed; records go to the error output');
+    await this.cutExtra('error', failed.errorOutputType, failedDeliveryLines(records, batch, failed, this.deps.clock.now()), batch.oldestArrivalMs);
+    this.stats.errorRecords += records.length;
+    await this.deps.store.completeBatch(this.doc.id, batch.seq);
+  }
+
+  private async cutExtra(kind: 'error', errorOutputType: string, lines: Buffer[], oldestArrivalMs: number): Promise<void> {
+    const buf: OpenBuffer = { kind, partition: `error:${errorOutputType}`, keys: { query: {}, lambda: {} }, errorOutputType, items: lines, rawSeqs: [], bytes: lines.reduce((n, l) => n + l.byteLength, 0), oldestArrivalMs, timer: null };
+    this.onCut(buf);
+    await this.cutChain;
+  }
+
+  private noteError(code: string, message: string): void {
+    this.stats.lastError = { atMs: this.deps.clock.now(), code, message };
+    this.deps.logger.warn({ stream: this.doc.name, code, err: message }, 'firehose delivery attempt failed');
+  }
+}
+
+/** Firehose record ids are opaque strings; ours name the stream incarnation, time and position. */
+function recordId(streamId: string, seq: number, arrivalMs: number): string {
+  return `${streamId.slice(0, 16)}${arrivalMs.toString(16).padStart(12, '0')}${seq.toString(16).padStart(14, '0')}`;
+}
+
+/** Stable per batch: the same (stream incarnation, batch seq) always gives the same id. */
+export function batchId(streamId: string, seq: number): string {
+  const h = createHash('sha256').update(`${streamId}:${seq}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,220 @@
+/**
+ * FirehoseStore: where delivery streams keep what they accepted until it is delivered.
+ *
+ * Invariants:
+ * - An accepted record is, at every moment, either a raw record (`r!`) in LevelDB, or inside a
+ *   batch file that a batch entry (`b!`) names, or delivered. PutRecord(Batch) resolves only
+ *   after its raw records are written with sync (group commit: concurrent puts share one sync).
+ * - A cut writes the batch file (fsync'd) first, then one LevelDB batch that adds the `b!` entry
+ *   and deletes the raw records the batch consumed. A crash between the two leaves an orphan file
+ *   (removed at open) and the raw records (processed again): at-least-once, never a loss.
+ * - A source checkpoint (`c!`) is written in the same LevelDB batch as the records it covers.
+ * - Delivery deletes the `b!` entry (sync) before it removes the file.
+ *
+ * Keys: d!<name> document · r!<id>!<seq> raw record · b!<id>!<seq> batch · c!<id>!<shard> checkpoint
+ * · n!<id> next batch seq.
+ * Stream ids are hex strings we generate, so they are safe in keys and file names.
+ */
+import { mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { RivuletError } from '@rivulet/shared';
+import type { BatchDoc, DeliveryStreamDoc } from './model.js';
+
+export interface RawRecord {
+  seq: number;
+  arrivalMs: number;
+  data: Buffer;
+}
+
+export interface CheckpointWrite {
+  shardId: string;
+  sequenceNumber: string;
+}
+
+type Op = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
+
+const hex = (n: number) => n.toString(16).padStart(13, '0');
+const ID_PATTERN = /^[0-9a-f]{8,64}$/;
+
+function encodeRaw(arrivalMs: number, data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(8 + data.byteLength);
+  out.writeDoubleBE(arrivalMs, 0);
+  data.copy(out, 8);
+  return out;
+}
+
+/** Batch file frames: u32 length, then the record bytes; nothing else, so a reader is trivial. */
+export function encodeBatchFile(records: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const r of records) size += 4 + r.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const r of records) {
+    out.writeUInt32BE(r.byteLength, at);
+    r.copy(out, at + 4);
+    at += 4 + r.byteLength;
+  }
+  return out;
+}
+
+export function decodeBatchFile(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < buf.byteLength) {
+    if (at + 4 > buf.byteLength) throw new RivuletError('FIREHOSE_STORAGE', { message: 'truncated batch file' });
+    const len = buf.readUInt32BE(at);
+    if (at + 4 + len > buf.byteLength) throw new RivuletError('FIREHOSE_STORAGE', { message: 'truncated batch file' });
+    out.push(buf.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return out;
+}
+
+export class FirehoseStore {
+  private readonly db: ClassicLevel<string, Buffer>;
+  private readonly batchDir: string;
+  private pending: { ops: Op[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(
+    readonly location: string,
+    private readonly syncWrites: boolean,
+  ) {
+    this.db = new ClassicLevel<string, Buffer>(join(location, 'index'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    this.batchDir = join(location, 'batches');
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.batchDir, { recursive: true });
+    await this.db.open();
+  }
+
+  async close(): Promise<void> {
+    while (this.writing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
+    await this.db.close();
+  }
+
+  async loadDocs(): Promise<DeliveryStreamDoc[]> {
+    const docs: DeliveryStreamDoc[] = [];
+    for await (const value of this.db.values({ gt: 'd!', lt: 'd~' })) docs.push(JSON.parse(value.toString('utf8')) as DeliveryStreamDoc);
+    return docs;
+  }
+
+  saveDoc(doc: DeliveryStreamDoc): Promise<void> {
+    return this.write([{ type: 'put', key: `d!${doc.name}`, value: Buffer.from(JSON.stringify(doc)) }]);
+  }
+
+  /** Removes the document, then everything the stream held (records, batches, checkpoints). */
+  async deleteStream(doc: DeliveryStreamDoc): Promise<void> {
+    await this.write([{ type: 'del', key: `d!${doc.name}` }, { type: 'del', key: `n!${doc.id}` }]);
+    for (const prefix of ['r!', 'b!', 'c!']) await this.db.clear({ gt: `${prefix}${doc.id}!`, lt: `${prefix}${doc.id}~` });
+    await rm(this.streamBatchDir(doc.id), { recursive: true, force: true });
+  }
+
+  /** Durably appends raw records (and a source checkpoint, atomically with them). */
+  appendRecords(streamId: string, records: readonly RawRecord[], checkpoint?: CheckpointWrite, deletes: readonly number[] = []): Promise<void> {
+    const ops: Op[] = records.map((r) => ({ type: 'put', key: `r!${streamId}!${hex(r.seq)}`, value: encodeRaw(r.arrivalMs, r.data) }));
+    for (const seq of deletes) ops.push({ type: 'del', key: `r!${streamId}!${hex(seq)}` });
+    if (checkpoint) ops.push({ type: 'put', key: `c!${streamId}!${checkpoint.shardId}`, value: Buffer.from(checkpoint.sequenceNumber) });
+    return this.write(ops);
+  }
+
+  /** Forgets raw records that produced nothing (all dropped). */
+  deleteRecords(streamId: string, seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return Promise.resolve();
+    return this.write(seqs.map((seq) => ({ type: 'del', key: `r!${streamId}!${hex(seq)}` })));
+  }
+
+  async *readRecords(streamId: string): AsyncGenerator<RawRecord> {
+    for await (const [key, value] of this.db.iterator({ gt: `r!${streamId}!`, lt: `r!${streamId}~` })) {
+      yield { seq: parseInt(key.slice(key.lastIndexOf('!') + 1), 16), arrivalMs: value.readDoubleBE(0), data: value.subarray(8) };
+    }
+  }
+
+  async checkpoints(streamId: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for await (const [key, value] of this.db.iterator({ gt: `c!${streamId}!`, lt: `c!${streamId}~` })) out.set(key.slice(key.lastIndexOf('!') + 1), value.toString('utf8'));
+    return out;
+  }
+
+  /** Writes the batch file, then atomically records the batch and drops the raw records it consumed. */
+  async cutBatch(streamId: string, batch: BatchDoc, records: readonly Buffer[], consumedSeqs: readonly number[]): Promise<void> {
+    const dir = this.streamBatchDir(streamId);
+    await mkdir(dir, { recursive: true });
+    const file = await open(join(dir, `${hex(batch.seq)}.bin`), 'w');
+    try {
+      await file.writeFile(encodeBatchFile(records));
+      if (this.syncWrites) await file.datasync();
+    } finally {
+      await file.close();
+    }
+    const ops: Op[] = [
+      { type: 'put', key: `b!${streamId}!${hex(batch.seq)}`, value: Buffer.from(JSON.stringify(batch)) },
+      // Batch ids derive from the seq, so a seq is never reused, even after every batch is gone.
+      { type: 'put', key: `n!${streamId}`, value: Buffer.from(String(batch.seq + 1)) },
+    ];
+    for (const seq of consumedSeqs) ops.push({ type: 'del', key: `r!${streamId}!${hex(seq)}` });
+    await this.write(ops);
+  }
+
+  /** The next unused batch seq of a stream. */
+  async nextBatchSeq(streamId: string): Promise<number> {
+    const value = await this.db.get(`n!${streamId}`);
+    return value === undefined ? 0 : Number(value.toString('utf8'));
+  }
+
+  async readBatch(streamId: string, seq: number): Promise<Buffer[]> {
+    try {
+      return decodeBatchFile(await readFile(join(this.streamBatchDir(streamId), `${hex(seq)}.bin`)));
+    } catch (cause) {
+      throw new RivuletError('FIREHOSE_STORAGE', { message: `batch ${seq} of ${streamId} is unreadable` }, { cause });
+    }
+  }
+
+  /** Batches not yet delivered, oldest first; removes batch files no entry names (a crash mid-cut). */
+  async loadBatches(streamId: string): Promise<BatchDoc[]> {
+    const out: BatchDoc[] = [];
+    for await (const value of this.db.values({ gt: `b!${streamId}!`, lt: `b!${streamId}~` })) out.push(JSON.parse(value.toString('utf8')) as BatchDoc);
+    const known = new Set(out.map((b) => `${hex(b.seq)}.bin`));
+    const files = await readdir(this.streamBatchDir(streamId)).catch(() => [] as string[]);
+    for (const f of files) if (!known.has(f)) await unlink(join(this.streamBatchDir(streamId), f)).catch(() => undefined);
+    return out;
+  }
+
+  async completeBatch(streamId: string, seq: number): Promise<void> {
+    await this.write([{ type: 'del', key: `b!${streamId}!${hex(seq)}` }]);
+    await unlink(join(this.streamBatchDir(streamId), `${hex(seq)}.bin`)).catch(() => undefined);
+  }
+
+  private streamBatchDir(streamId: string): string {
+    if (!ID_PATTERN.test(streamId)) throw new RivuletError('FIREHOSE_STORAGE', { message: `bad stream id ${streamId}` });
+    return join(this.batchDir, streamId);
+  }
+
+  /** Group commit: writes queued while one is in flight go out together with one sync. */
+  private write(ops: Op[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      const ops = group.length === 1 ? group[0]!.ops : group.flatMap((g) => g.ops);
+      try {
+        await this.db.batch(ops, { sync: this.syncWrites });
+        for (const g of group) g.resolve();
+      } catch (cause) {
+        const err = new RivuletError('FIREHOSE_STORAGE', { message: 'LevelDB write failed' }, { cause });
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.writing = false;
+  }
+}
+
