@@ -18,6 +18,15 @@
 #     gstreamer1.0-rtsp          rtspclientsink (the RTSP server's GStreamer plugin)
 #     python3-gi, gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0, gir1.2-gst-rtsp-server-1.0
 #                                the Gst, GstVideo and GstRtspServer bindings for /usr/bin/python3
+#   Ceph         the real S3 server the Firehose S3 tests start (test/harness/radosgw.ts): one
+#                monitor, one OSD and the gateway, in a temp dir; none of them runs as a service
+#     radosgw    the S3 gateway; pulls in ceph-common (ceph, radosgw-admin)
+#     ceph-mon   the monitor; pulls in ceph-base (monmaptool)
+#     ceph-osd   the object store daemon (BlueStore on a sparse file)
+#   postgresql   the real PostgreSQL server the Firehose JDBC tests start (test/harness/postgres.ts)
+#                from /usr/lib/postgresql/<version>/bin, which is not on PATH, so it is checked
+#                there. The harness runs it as the package's postgres user, through setpriv
+#                (util-linux, always present).
 # Each package is checked through what it provides (a command, a GStreamer element, a Python
 # binding), so one installed by other means is not installed again.
 #
@@ -41,6 +50,12 @@ want_sbin() { # want_sbin COMMAND PACKAGE: COMMAND lives in /usr/sbin, often not
 }
 want_gst() { # want_gst ELEMENT PACKAGE: a GStreamer element (unknown when gst-inspect is missing)
   if ! have gst-inspect-1.0 || ! gst-inspect-1.0 --exists "$1" >/dev/null 2>&1; then add "$2"; fi
+}
+want_pg() { # want_pg COMMAND PACKAGE: a PostgreSQL server binary, in /usr/lib/postgresql/<version>/bin
+  for bin in /usr/lib/postgresql/*/bin; do
+    if [ -x "$bin/$1" ]; then return 0; fi
+  done
+  add "$2"
 }
 want_gi() { # want_gi NAMESPACE PACKAGE: a GObject binding the system python3 can load
   # The system interpreter on purpose: a pyenv or venv python3 on PATH has no gi.
@@ -68,6 +83,13 @@ if ! /usr/bin/python3 -c "import gi" >/dev/null 2>&1; then add python3-gi; fi
 want_gi Gst gir1.2-gstreamer-1.0
 want_gi GstVideo gir1.2-gst-plugins-base-1.0
 want_gi GstRtspServer gir1.2-gst-rtsp-server-1.0
+want radosgw radosgw
+want radosgw-admin radosgw
+want ceph-mon ceph-mon
+want monmaptool ceph-mon
+want ceph-osd ceph-osd
+want_pg initdb postgresql
+want_pg postgres postgresql
 
 if [ -z "$need" ]; then
   echo "install-system-deps: everything is already installed"

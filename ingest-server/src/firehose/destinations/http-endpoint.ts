@@ -131,6 +131,7 @@ function checkTarget(target: HttpEndpointTarget, batch: { requestId: string; rec
   } catch (err) {
     throw new RivuletError('FIREHOSE_INVALID_ARGUMENT', { message: `HTTP endpoint URL ${JSON.stringify(target.url)} is not a URL` }, { cause: err });
   }
+  // AWS only delivers to https on port 443; a self-hosted clone also has to reach plain-http peers.
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`HTTP endpoint URL must be http(s), got ${url.protocol}`);
   if (!(target.requestTimeoutMs > 0)) throw invalid('HTTP endpoint requestTimeoutMs must be positive');
   if (!(target.retryDurationMs >= 0)) throw invalid('HTTP endpoint retryDurationMs must be zero or more');
