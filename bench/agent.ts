@@ -5,6 +5,7 @@
  *   npm run bench:agent -- [--seconds 10] [--publishers 20] [--write docs/benchmarks.md]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { writeDocBlock } from './doc-block.js';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -143,10 +144,5 @@ const table = [
   `| Ceiling: Mosquitto alone, publisher to subscriber, msg/s | ${fmt(ceiling)} | |`,
 ].join('\n');
 process.stdout.write(`${table}\n`);
-if (values.write) {
-  const doc = readFileSync(values.write, 'utf8');
-  const block = `<!-- bench:agent:begin -->\n${table}\n<!-- bench:agent:end -->`;
-  const next = doc.includes('<!-- bench:agent:begin -->') ? doc.replace(/<!-- bench:agent:begin -->[\s\S]*<!-- bench:agent:end -->/, block) : `${doc.trimEnd()}\n\n## Agent: MQTT through rivulet-agent to rivulet-ingest\n\n${block}\n`;
-  writeFileSync(values.write, next);
-}
+if (values.write) writeDocBlock(values.write, 'agent', 'Agent: MQTT through rivulet-agent to rivulet-ingest', table);
 process.exit(0);

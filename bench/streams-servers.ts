@@ -30,6 +30,8 @@ export interface ServerProcess {
   name: ServerName;
   endpoint: string;
   pid: number;
+  /** rivulet only: its data directory. */
+  dataDir?: string;
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRssBytes(): number;
   /** User + system CPU seconds the process has used so far. */
@@ -128,16 +130,19 @@ async function spawnUntilReady(name: ServerName, args: string[], ready: RegExp, 
 export interface RivuletOptions {
   /** When set, the server runs under `node --cpu-prof` and writes its profile here on SIGTERM. */
   cpuProfileDir?: string | undefined;
+  /** Server config merged over the bench default (per-shard limits off). */
+  config?: Record<string, unknown>;
 }
 
 /** rivulet-ingest with durable writes (the default) and per-shard limits off, as for bulk load. */
 export async function startRivulet(options: RivuletOptions = {}): Promise<ServerProcess> {
   const root = mkdtempSync(join(tmpdir(), 'rivulet-bench-'));
   const configFile = join(root, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ streams: { limits: { enabled: false } } }));
+  writeFileSync(configFile, JSON.stringify({ streams: { limits: { enabled: false } }, ...options.config }));
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const args = [...profile, '--conditions=rivulet-src', '--import', 'tsx', INGEST_MAIN, '--host', '127.0.0.1', '--port', '0', '--data-dir', join(root, 'data'), '--config', configFile];
-  return spawnUntilReady('rivulet', args, /rivulet-ingest listening on https?:\/\/[^:]+:(\d+)/, [root]);
+  const server = await spawnUntilReady('rivulet', args, /rivulet-ingest listening on https?:\/\/[^:]+:(\d+)/, [root]);
+  return { ...server, dataDir: join(root, 'data') };
 }
 
 /** kinesalite with instant stream state changes and its default in-memory (memdown) store. */

@@ -7,6 +7,7 @@
  *   npm run bench:video -- [--seconds 30] [--cameras 25,50,100,150] [--write docs/benchmarks.md]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { writeDocBlock } from './doc-block.js';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
@@ -139,10 +140,5 @@ const table = [
   `Concurrent 2 Mbit/s uploads sustained (all PERSISTED, ≥ 99% within 2 s): **${sustained}** (target ≥ 100 ${sustained >= 100 ? '✅' : '❌'}).`,
 ].join('\n');
 process.stdout.write(`${table}\n`);
-if (values.write) {
-  const doc = readFileSync(values.write, 'utf8');
-  const block = `<!-- bench:video:begin -->\n${table}\n<!-- bench:video:end -->`;
-  const next = doc.includes('<!-- bench:video:begin -->') ? doc.replace(/<!-- bench:video:begin -->[\s\S]*<!-- bench:video:end -->/, block) : `${doc.trimEnd()}\n\n## Video: camera through rivulet-agent to rivulet-ingest\n\n${block}\n`;
-  writeFileSync(values.write, next);
-}
+if (values.write) writeDocBlock(values.write, 'video', 'Video: camera through rivulet-agent to rivulet-ingest', table);
 process.exit(0);

@@ -20,7 +20,7 @@ import type { BatchDoc, DeliveryStreamDoc } from './model.js';
 import { partitioningFailed, processRecords, type RoutedItem } from './pipeline.js';
 import type { DeliveryPlan } from './plan.js';
 import { errorPrefixTemplate, renderPrefix } from './processing/prefix.js';
-import type { CheckpointWrite, FirehoseStore, RawRecord } from './store.js';
+import { CHUNK_SPAN, chunkOf, type ChunkUpdate, type CheckpointWrite, type FirehoseStore, type RawRecord } from './store.js';
 
 export interface DeliveryStreamDeps {
   store: FirehoseStore;
@@ -40,17 +40,23 @@ export interface DeliveryStats {
   deliveredBytes: number;
   deliveredBatches: number;
   failedAttempts: number;
+  /** Batches that failed their last attempt and are waiting to retry. */
+  failingBatches: number;
   errorRecords: number;
   lastDeliveryMs: number | null;
   lastError: { atMs: number; code: string; message: string } | null;
 }
 
+/** Cut batches kept in memory for their first delivery, at most this many bytes. */
+const CACHE_BYTES = 32 * 1024 * 1024;
 const RANDOM_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export class DeliveryStream {
-  readonly stats: DeliveryStats = { incomingRecords: 0, incomingBytes: 0, deliveredRecords: 0, deliveredBytes: 0, deliveredBatches: 0, failedAttempts: 0, errorRecords: 0, lastDeliveryMs: null, lastError: null };
+  readonly stats: DeliveryStats = { incomingRecords: 0, incomingBytes: 0, deliveredRecords: 0, deliveredBytes: 0, deliveredBatches: 0, failedAttempts: 0, failingBatches: 0, errorRecords: 0, lastDeliveryMs: null, lastError: null };
   private readonly buffers: PartitionBuffers;
-  private nextRawSeq = 0;
+  private nextChunk = 0;
+  /** Chunks with records not yet consumed: how many are left, and which indexes are done. */
+  private readonly chunks = new Map<number, { remaining: number; consumed: number[] }>();
   private nextBatchSeq = 0;
   /** Raw records waiting for the pipeline. */
   private queue: RawRecord[] = [];
@@ -63,7 +69,12 @@ export class DeliveryStream {
   private delivering = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** Records of recently cut batches, so a first delivery need not read the file back. */
+  private readonly cached = new Map<number, Buffer[]>();
+  private cachedBytes = 0;
   private loader: PostgresLoader | null = null;
+  /** Pending retry waits; close() ends them so no delivery loop outlives the stream. */
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     public doc: DeliveryStreamDoc,
@@ -88,9 +99,12 @@ export class DeliveryStream {
     this.nextBatchSeq = await this.deps.store.nextBatchSeq(this.doc.id);
     for (const b of batches) this.nextBatchSeq = Math.max(this.nextBatchSeq, b.seq + 1);
     this.ready.push(...batches);
-    const raws: RawRecord[] = [];
-    for await (const r of this.deps.store.readRecords(this.doc.id)) raws.push(r);
-    for (const r of raws) this.nextRawSeq = Math.max(this.nextRawSeq, r.seq + 1);
+    const { records: raws, consumed, sizes } = await this.deps.store.readChunks(this.doc.id);
+    for (const [id, size] of sizes) {
+      const done = consumed.get(id) ?? [];
+      this.chunks.set(id, { remaining: size - done.length, consumed: [...done] });
+      this.nextChunk = Math.max(this.nextChunk, id + 1);
+    }
     if (raws.length > 0 || batches.length > 0) this.deps.logger.info({ stream: this.doc.name, batches: batches.length, records: raws.length }, 'recovered undelivered firehose data');
     this.enqueue(raws);
     this.pump();
@@ -108,8 +122,14 @@ export class DeliveryStream {
   async ingest(datas: readonly Buffer[], checkpoint?: CheckpointWrite): Promise<string[]> {
     if (this.closed) throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: 'The delivery stream is shutting down' });
     const arrivalMs = this.deps.clock.now();
-    const records = datas.map((data) => ({ seq: this.nextRawSeq++, arrivalMs, data }));
-    await this.deps.store.appendRecords(this.doc.id, records, checkpoint);
+    const chunks: { id: number; arrivalMs: number; records: readonly Buffer[] }[] = [];
+    for (let i = 0; i < datas.length; i += CHUNK_SPAN) chunks.push({ id: this.nextChunk++, arrivalMs, records: datas.slice(i, i + CHUNK_SPAN) });
+    await this.deps.store.appendChunks(this.doc.id, chunks, checkpoint);
+    const records: RawRecord[] = [];
+    for (const c of chunks) {
+      this.chunks.set(c.id, { remaining: c.records.length, consumed: [] });
+      c.records.forEach((data, i) => records.push({ seq: c.id * CHUNK_SPAN + i, arrivalMs, data }));
+    }
     let bytes = 0;
     for (const d of datas) bytes += d.byteLength;
     this.stats.incomingRecords += datas.length;
@@ -128,10 +148,23 @@ export class DeliveryStream {
   /** Graceful stop: flush, give in-flight deliveries up to `graceMs`, leave the rest on disk. */
   async close(graceMs: number): Promise<void> {
     await this.flush();
+    if (this.inFlight.size > 0 && graceMs > 0) await Promise.race([Promise.allSettled([...this.inFlight]), this.pause(graceMs)]);
     this.closed = true;
-    const deadline = this.deps.clock.monotonicMs() + graceMs;
-    while (this.inFlight.size > 0 && this.deps.clock.monotonicMs() < deadline) await Promise.race([...this.inFlight, this.deps.sleep(50)]);
+    for (const wake of [...this.wakers]) wake();
     await this.loader?.close();
+  }
+
+  /** A retry wait on the injected clock that close() cuts short. */
+  private pause(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.wakers.delete(done);
+        resolve();
+      };
+      this.wakers.add(done);
+      void this.deps.sleep(ms).then(done);
+    });
   }
 
   private limits() {
@@ -168,7 +201,11 @@ export class DeliveryStream {
       }
       for (const item of items) this.addToBuffer(item);
       const dropped = chunk.filter((r) => !produced.has(r.seq)).map((r) => r.seq);
-      if (dropped.length > 0) await this.deps.store.deleteRecords(this.doc.id, dropped);
+      if (dropped.length > 0) {
+        // Through the cut chain, so chunk markers are written in the order they were computed.
+        const update = this.consume(dropped);
+        this.cutChain = this.cutChain.then(() => this.deps.store.updateChunks(this.doc.id, update).catch((err: Error) => this.noteError('FIREHOSE_STORAGE', err.message)));
+      }
       this.buffers.flushIfImmediate();
     }
   }
@@ -195,14 +232,15 @@ export class DeliveryStream {
       bytes: buf.bytes,
       version: this.doc.version,
     };
-    const consumed: number[] = [];
+    const finished: number[] = [];
     for (const s of buf.rawSeqs) {
       const left = (this.outstanding.get(s) ?? 1) - 1;
       if (left <= 0) {
         this.outstanding.delete(s);
-        consumed.push(s);
+        finished.push(s);
       } else this.outstanding.set(s, left);
     }
+    const consumed = this.consume(finished);
     if (buf.kind === 'error') this.stats.errorRecords += buf.items.length;
     this.cutChain = this.cutChain.then(async () => {
       try {
@@ -212,9 +250,35 @@ export class DeliveryStream {
         this.noteError('FIREHOSE_STORAGE', (err as Error).message);
         return;
       }
+      if (this.cachedBytes + batch.bytes <= CACHE_BYTES) {
+        this.cached.set(batch.seq, buf.items);
+        this.cachedBytes += batch.bytes;
+      }
       this.ready.push(batch);
       this.pump();
     });
+  }
+
+  /** Marks raw records consumed; a chunk with nothing left is deleted, others get a marker. */
+  private consume(seqs: readonly number[]): ChunkUpdate {
+    const update: ChunkUpdate = { deleted: [], consumed: new Map() };
+    const touched = new Set<number>();
+    for (const seq of seqs) {
+      const id = chunkOf(seq);
+      const state = this.chunks.get(id);
+      if (!state) continue;
+      state.consumed.push(seq % CHUNK_SPAN);
+      state.remaining--;
+      touched.add(id);
+    }
+    for (const id of touched) {
+      const state = this.chunks.get(id)!;
+      if (state.remaining <= 0) {
+        update.deleted.push(id);
+        this.chunks.delete(id);
+      } else update.consumed.set(id, [...state.consumed]);
+    }
+    return update;
   }
 
   private prefixFor(buf: OpenBuffer, nowMs: number): string {
@@ -245,33 +309,46 @@ export class DeliveryStream {
   private async deliverWithRetry(batch: BatchDoc): Promise<void> {
     let records: Buffer[];
     try {
-      records = await this.deps.store.readBatch(this.doc.id, batch.seq);
+      records = this.cached.get(batch.seq) ?? (await this.deps.store.readBatch(this.doc.id, batch.seq));
+      if (this.cached.delete(batch.seq)) this.cachedBytes -= batch.bytes;
     } catch (err) {
       this.noteError('FIREHOSE_STORAGE', (err as Error).message);
       return;
     }
     const started = this.deps.clock.monotonicMs();
+    let failing = false;
+    const settle = () => {
+      if (failing) this.stats.failingBatches--;
+      failing = false;
+    };
     for (let attempt = 0; !this.closed; attempt++) {
       const verdict = await deliverBatch(batch, records, {
         streamName: this.doc.name,
         plan: this.plan,
         clock: this.deps.clock,
-        sleep: this.deps.sleep,
+        sleep: (ms) => this.pause(ms),
         random: this.deps.random,
         postgres: () => (this.loader ??= this.deps.postgresLoader((this.plan.destination as Extract<DeliveryPlan['destination'], { kind: 'postgres' }>).target)),
       });
-      if (verdict.kind === 'delivered') return this.finish(batch, records, verdict);
+      if (verdict.kind === 'delivered') {
+        settle();
+        return this.finish(batch, records, verdict);
+      }
       this.stats.failedAttempts++;
+      if (!failing) this.stats.failingBatches++;
+      failing = true;
       this.noteError(verdict.errorCode, verdict.errorMessage);
       const dest = this.plan.destination;
       const windowOver = dest.kind === 'postgres' && batch.kind === 'data' && this.deps.clock.monotonicMs() - started >= dest.retryDurationMs;
       if (verdict.kind === 'failed' || windowOver) {
         const failed: Extract<DeliveryVerdict, { kind: 'failed' }> = verdict.kind === 'failed' ? verdict : { kind: 'failed', errorOutputType: 'redshift-failed', errorCode: verdict.errorCode, errorMessage: verdict.errorMessage, attempts: attempt + 1 };
+        settle();
         return this.toErrorOutput(batch, records, failed);
       }
       const cap = Math.min(this.deps.config.maxRetryDelayMs, 100 * 2 ** Math.min(attempt, 20));
-      await this.deps.sleep(Math.floor(this.deps.random() * cap) + 10);
+      await this.pause(Math.floor(this.deps.random() * cap) + 10);
     }
+    settle();
   }
 
   private async finish(batch: BatchDoc, records: Buffer[], verdict: Extract<DeliveryVerdict, { kind: 'delivered' }>): Promise<void> {
@@ -295,7 +372,7 @@ export class DeliveryStream {
   }
 
   private async cutExtra(kind: 'error', errorOutputType: string, lines: Buffer[], oldestArrivalMs: number): Promise<void> {
-    const buf: OpenBuffer = { kind, partition: `error:${errorOutputType}`, keys: { query: {}, lambda: {} }, errorOutputType, items: lines, rawSeqs: [], bytes: lines.reduce((n, l) => n + l.byteLength, 0), oldestArrivalMs, timer: null };
+    const buf: OpenBuffer = { kind, partition: `error:${errorOutputType}:extra`, keys: { query: {}, lambda: {} }, errorOutputType, items: lines, rawSeqs: [], bytes: lines.reduce((n, l) => n + l.byteLength, 0), oldestArrivalMs, timer: null };
     this.onCut(buf);
     await this.cutChain;
   }

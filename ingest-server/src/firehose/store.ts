@@ -2,17 +2,17 @@
  * FirehoseStore: where delivery streams keep what they accepted until it is delivered.
  *
  * Invariants:
- * - An accepted record is, at every moment, either a raw record (`r!`) in LevelDB, or inside a
- *   batch file that a batch entry (`b!`) names, or delivered. PutRecord(Batch) resolves only
+ * - An accepted record is, at every moment, either an unconsumed raw record (in an `r!` chunk,
+ *   not listed in its `x!` entry) in LevelDB, or inside a batch file that a batch entry (`b!`) names, or delivered. PutRecord(Batch) resolves only
  *   after its raw records are written with sync (group commit: concurrent puts share one sync).
  * - A cut writes the batch file (fsync'd) first, then one LevelDB batch that adds the `b!` entry
- *   and deletes the raw records the batch consumed. A crash between the two leaves an orphan file
+ *   and deletes the chunks the batch finished (or marks what it consumed of the others). A crash between the two leaves an orphan file
  *   (removed at open) and the raw records (processed again): at-least-once, never a loss.
  * - A source checkpoint (`c!`) is written in the same LevelDB batch as the records it covers.
  * - Delivery deletes the `b!` entry (sync) before it removes the file.
  *
- * Keys: d!<name> document · r!<id>!<seq> raw record · b!<id>!<seq> batch · c!<id>!<shard> checkpoint
- * · n!<id> next batch seq.
+ * Keys: d!<name> document · r!<id>!<chunk> raw records of one put · x!<id>!<chunk> indexes of a
+ * partly consumed chunk · b!<id>!<seq> batch · c!<id>!<shard> checkpoint · n!<id> next batch seq.
  * Stream ids are hex strings we generate, so they are safe in keys and file names.
  */
 import { mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
@@ -22,9 +22,21 @@ import { RivuletError } from '@rivulet/shared';
 import type { BatchDoc, DeliveryStreamDoc } from './model.js';
 
 export interface RawRecord {
+  /** chunk * CHUNK_SPAN + index in the chunk: one PutRecordBatch (or source read) is one chunk. */
   seq: number;
   arrivalMs: number;
   data: Buffer;
+}
+
+/** Records per chunk at most; seqs leave room for this many per chunk id. */
+export const CHUNK_SPAN = 2048;
+export const chunkOf = (seq: number) => Math.floor(seq / CHUNK_SPAN);
+
+/** What a cut or a drop does to the chunks it touched: delete the finished, mark the rest. */
+export interface ChunkUpdate {
+  deleted: number[];
+  /** chunk id -> every index of it consumed so far */
+  consumed: Map<number, number[]>;
 }
 
 export interface CheckpointWrite {
@@ -37,10 +49,18 @@ type Op = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: stri
 const hex = (n: number) => n.toString(16).padStart(13, '0');
 const ID_PATTERN = /^[0-9a-f]{8,64}$/;
 
-function encodeRaw(arrivalMs: number, data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(8 + data.byteLength);
+/** A chunk: f64 arrivalMs, then the records framed as in a batch file. */
+function encodeChunk(arrivalMs: number, records: readonly Buffer[]): Buffer {
+  let size = 8;
+  for (const r of records) size += 4 + r.byteLength;
+  const out = Buffer.allocUnsafe(size);
   out.writeDoubleBE(arrivalMs, 0);
-  data.copy(out, 8);
+  let at = 8;
+  for (const r of records) {
+    out.writeUInt32BE(r.byteLength, at);
+    r.copy(out, at + 4);
+    at += 4 + r.byteLength;
+  }
   return out;
 }
 
@@ -108,28 +128,42 @@ export class FirehoseStore {
   /** Removes the document, then everything the stream held (records, batches, checkpoints). */
   async deleteStream(doc: DeliveryStreamDoc): Promise<void> {
     await this.write([{ type: 'del', key: `d!${doc.name}` }, { type: 'del', key: `n!${doc.id}` }]);
-    for (const prefix of ['r!', 'b!', 'c!']) await this.db.clear({ gt: `${prefix}${doc.id}!`, lt: `${prefix}${doc.id}~` });
+    for (const prefix of ['r!', 'x!', 'b!', 'c!']) await this.db.clear({ gt: `${prefix}${doc.id}!`, lt: `${prefix}${doc.id}~` });
     await rm(this.streamBatchDir(doc.id), { recursive: true, force: true });
   }
 
-  /** Durably appends raw records (and a source checkpoint, atomically with them). */
-  appendRecords(streamId: string, records: readonly RawRecord[], checkpoint?: CheckpointWrite, deletes: readonly number[] = []): Promise<void> {
-    const ops: Op[] = records.map((r) => ({ type: 'put', key: `r!${streamId}!${hex(r.seq)}`, value: encodeRaw(r.arrivalMs, r.data) }));
-    for (const seq of deletes) ops.push({ type: 'del', key: `r!${streamId}!${hex(seq)}` });
+  /** Durably appends chunks of raw records (and a source checkpoint, atomically with them). */
+  appendChunks(streamId: string, chunks: readonly { id: number; arrivalMs: number; records: readonly Buffer[] }[], checkpoint?: CheckpointWrite): Promise<void> {
+    const ops: Op[] = chunks.map((c) => ({ type: 'put', key: `r!${streamId}!${hex(c.id)}`, value: encodeChunk(c.arrivalMs, c.records) }));
     if (checkpoint) ops.push({ type: 'put', key: `c!${streamId}!${checkpoint.shardId}`, value: Buffer.from(checkpoint.sequenceNumber) });
     return this.write(ops);
   }
 
-  /** Forgets raw records that produced nothing (all dropped). */
-  deleteRecords(streamId: string, seqs: readonly number[]): Promise<void> {
-    if (seqs.length === 0) return Promise.resolve();
-    return this.write(seqs.map((seq) => ({ type: 'del', key: `r!${streamId}!${hex(seq)}` })));
+  /** Records that were dropped (produced nothing) count as consumed. */
+  updateChunks(streamId: string, update: ChunkUpdate): Promise<void> {
+    const ops = this.chunkOps(streamId, update);
+    return ops.length === 0 ? Promise.resolve() : this.write(ops);
   }
 
-  async *readRecords(streamId: string): AsyncGenerator<RawRecord> {
-    for await (const [key, value] of this.db.iterator({ gt: `r!${streamId}!`, lt: `r!${streamId}~` })) {
-      yield { seq: parseInt(key.slice(key.lastIndexOf('!') + 1), 16), arrivalMs: value.readDoubleBE(0), data: value.subarray(8) };
+  /** Every record not yet consumed, in seq order, and what each chunk had consumed. */
+  async readChunks(streamId: string): Promise<{ records: RawRecord[]; consumed: Map<number, number[]>; sizes: Map<number, number> }> {
+    const consumed = new Map<number, number[]>();
+    for await (const [key, value] of this.db.iterator({ gt: `x!${streamId}!`, lt: `x!${streamId}~` })) {
+      consumed.set(parseInt(key.slice(key.lastIndexOf('!') + 1), 16), JSON.parse(value.toString('utf8')) as number[]);
     }
+    const records: RawRecord[] = [];
+    const sizes = new Map<number, number>();
+    for await (const [key, value] of this.db.iterator({ gt: `r!${streamId}!`, lt: `r!${streamId}~` })) {
+      const id = parseInt(key.slice(key.lastIndexOf('!') + 1), 16);
+      const arrivalMs = value.readDoubleBE(0);
+      const datas = decodeBatchFile(value.subarray(8));
+      sizes.set(id, datas.length);
+      const done = new Set(consumed.get(id) ?? []);
+      datas.forEach((data, i) => {
+        if (!done.has(i)) records.push({ seq: id * CHUNK_SPAN + i, arrivalMs, data });
+      });
+    }
+    return { records, consumed, sizes };
   }
 
   async checkpoints(streamId: string): Promise<Map<string, string>> {
@@ -139,7 +173,7 @@ export class FirehoseStore {
   }
 
   /** Writes the batch file, then atomically records the batch and drops the raw records it consumed. */
-  async cutBatch(streamId: string, batch: BatchDoc, records: readonly Buffer[], consumedSeqs: readonly number[]): Promise<void> {
+  async cutBatch(streamId: string, batch: BatchDoc, records: readonly Buffer[], chunks: ChunkUpdate): Promise<void> {
     const dir = this.streamBatchDir(streamId);
     await mkdir(dir, { recursive: true });
     const file = await open(join(dir, `${hex(batch.seq)}.bin`), 'w');
@@ -154,8 +188,15 @@ export class FirehoseStore {
       // Batch ids derive from the seq, so a seq is never reused, even after every batch is gone.
       { type: 'put', key: `n!${streamId}`, value: Buffer.from(String(batch.seq + 1)) },
     ];
-    for (const seq of consumedSeqs) ops.push({ type: 'del', key: `r!${streamId}!${hex(seq)}` });
+    ops.push(...this.chunkOps(streamId, chunks));
     await this.write(ops);
+  }
+
+  private chunkOps(streamId: string, update: ChunkUpdate): Op[] {
+    const ops: Op[] = [];
+    for (const id of update.deleted) ops.push({ type: 'del', key: `r!${streamId}!${hex(id)}` }, { type: 'del', key: `x!${streamId}!${hex(id)}` });
+    for (const [id, indexes] of update.consumed) ops.push({ type: 'put', key: `x!${streamId}!${hex(id)}`, value: Buffer.from(JSON.stringify(indexes)) });
+    return ops;
   }
 
   /** The next unused batch seq of a stream. */

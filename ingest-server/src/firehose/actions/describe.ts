@@ -68,7 +68,8 @@ function destinationDescription(stream: DeliveryStream) {
 
 export function describeDeliveryStream(stream: DeliveryStream, sourceError: string | null) {
   const { doc, stats } = stream;
-  const failure = sourceError ?? (stats.lastError && (stats.lastDeliveryMs === null || stats.lastError.atMs > stats.lastDeliveryMs) ? `${stats.lastError.code}: ${stats.lastError.message}` : null);
+  // Shown while some batch is failing and waiting to retry (or the source cannot be read).
+  const failure = sourceError ?? (stats.failingBatches > 0 && stats.lastError ? `${stats.lastError.code}: ${stats.lastError.message}` : null);
   return {
     DeliveryStreamName: doc.name,
     DeliveryStreamARN: doc.arn,

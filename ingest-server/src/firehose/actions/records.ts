@@ -7,10 +7,14 @@ import { firehoseAction } from './define.js';
 export const MAX_RECORD_BYTES = 1000 * 1024;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** Decodes one Data blob, refusing what is not canonical base64 (the SDK always sends canonical). */
+/**
+ * Decodes one Data blob. Node's decoder skips characters outside the alphabet, so a blob with any
+ * decodes short of the length its text implies: that, or a bad length, is refused.
+ */
 export function decodeData(text: string, member: string): Buffer {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const data = Buffer.from(text, 'base64');
-  if (data.toString('base64') !== text) throw new RivuletError('PROTOCOL_SERIALIZATION', { message: `Base64 encoded value at '${member}' is not valid` });
+  if (text.length % 4 !== 0 || data.byteLength !== (text.length / 4) * 3 - padding) throw new RivuletError('PROTOCOL_SERIALIZATION', { message: `Base64 encoded value at '${member}' is not valid` });
   if (data.byteLength > MAX_RECORD_BYTES) {
     throw new RivuletError('PROTOCOL_VALIDATION', { message: `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RECORD_BYTES}` });
   }
