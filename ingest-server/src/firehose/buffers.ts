@@ -15,6 +15,10 @@ export interface OpenBuffer {
   errorOutputType: string | undefined;
   items: Buffer[];
   rawSeqs: number[];
+  /** The raw seqs that stand for whole chunks. */
+  wholeSeqs: Set<number>;
+  /** Records held (an item may be a whole chunk of them). */
+  records: number;
   bytes: number;
   oldestArrivalMs: number;
   timer: TimerHandle | null;
@@ -53,6 +57,8 @@ export class PartitionBuffers {
         errorOutputType: item.kind === 'error' ? item.errorOutputType : undefined,
         items: [],
         rawSeqs: [],
+        wholeSeqs: new Set(),
+        records: 0,
         bytes: 0,
         oldestArrivalMs: item.arrivalMs,
         timer: null,
@@ -64,6 +70,10 @@ export class PartitionBuffers {
     }
     buf.items.push(item.data);
     buf.rawSeqs.push(item.rawSeq);
+    if (item.kind === 'data' && item.count !== undefined) {
+      buf.wholeSeqs.add(item.rawSeq);
+      buf.records += item.count;
+    } else buf.records++;
     buf.bytes += item.data.byteLength;
     if (item.arrivalMs < buf.oldestArrivalMs) buf.oldestArrivalMs = item.arrivalMs;
     if (buf.bytes >= this.limits.bufferBytes) this.cut(buf);

@@ -20,6 +20,7 @@ import type { BatchDoc, DeliveryStreamDoc } from './model.js';
 import { partitioningFailed, processRecords, type RoutedItem } from './pipeline.js';
 import type { DeliveryPlan } from './plan.js';
 import { errorPrefixTemplate, renderPrefix } from './processing/prefix.js';
+import { chunkRecords, setChunkArrival, type Chunk } from './chunk.js';
 import { CHUNK_SPAN, chunkOf, type ChunkUpdate, type CheckpointWrite, type FirehoseStore, type RawRecord } from './store.js';
 
 export interface DeliveryStreamDeps {
@@ -46,6 +47,9 @@ export interface DeliveryStats {
   lastDeliveryMs: number | null;
   lastError: { atMs: number; code: string; message: string } | null;
 }
+
+const NO_KEYS = { query: {}, lambda: {} };
+const NO_SEQS: ReadonlySet<number> = new Set();
 
 /** Cut batches kept in memory for their first delivery, at most this many bytes. */
 const CACHE_BYTES = 32 * 1024 * 1024;
@@ -118,24 +122,38 @@ export class DeliveryStream {
     this.loader = null;
   }
 
-  /** Persists the records, then queues them for processing. Resolves with their record ids. */
-  async ingest(datas: readonly Buffer[], checkpoint?: CheckpointWrite): Promise<string[]> {
+  /**
+   * Persists the chunks (each at most CHUNK_SPAN records), then queues them for processing.
+   * Resolves with their record ids.
+   */
+  async ingest(input: readonly Chunk[], checkpoint?: CheckpointWrite): Promise<string[]> {
     if (this.closed) throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: 'The delivery stream is shutting down' });
     const arrivalMs = this.deps.clock.now();
-    const chunks: { id: number; arrivalMs: number; records: readonly Buffer[] }[] = [];
-    for (let i = 0; i < datas.length; i += CHUNK_SPAN) chunks.push({ id: this.nextChunk++, arrivalMs, records: datas.slice(i, i + CHUNK_SPAN) });
+    const chunks = input.map((chunk) => {
+      setChunkArrival(chunk, arrivalMs);
+      return { id: this.nextChunk++, buffer: chunk.buffer, chunk };
+    });
     await this.deps.store.appendChunks(this.doc.id, chunks, checkpoint);
-    const records: RawRecord[] = [];
-    for (const c of chunks) {
-      this.chunks.set(c.id, { remaining: c.records.length, consumed: [] });
-      c.records.forEach((data, i) => records.push({ seq: c.id * CHUNK_SPAN + i, arrivalMs, data }));
+    const ids: string[] = [];
+    const work: RawRecord[] = [];
+    const whole = this.wholeChunks;
+    for (const { id, chunk } of chunks) {
+      this.chunks.set(id, { remaining: chunk.count, consumed: [] });
+      const base = id * CHUNK_SPAN;
+      for (let i = 0; i < chunk.count; i++) ids.push(recordId(this.doc.id, base + i, arrivalMs));
+      if (whole) work.push({ seq: base, arrivalMs, data: chunk.buffer.subarray(chunk.dataStart), whole: { chunk, count: chunk.count } });
+      else chunkRecords(chunk).forEach((data, i) => work.push({ seq: base + i, arrivalMs, data }));
+      this.stats.incomingRecords += chunk.count;
+      this.stats.incomingBytes += chunk.buffer.byteLength - chunk.dataStart;
     }
-    let bytes = 0;
-    for (const d of datas) bytes += d.byteLength;
-    this.stats.incomingRecords += datas.length;
-    this.stats.incomingBytes += bytes;
-    this.enqueue(records);
-    return records.map((r) => recordId(this.doc.id, r.seq, arrivalMs));
+    this.enqueue(work);
+    return ids;
+  }
+
+  /** No processing, no partitions, plain objects: a chunk goes to its buffer whole. */
+  private get wholeChunks(): boolean {
+    const p = this.plan;
+    return this.doc.type === 'DirectPut' && !p.deaggregation && !p.lambda && !p.metadataQuery && !p.appendDelimiter && !p.dynamicPartitioning && !p.backup && p.destination.kind === 'objects' && !p.destination.parquet;
   }
 
   /** Cuts every buffer (graceful shutdown, delete), then waits for processing and cuts to persist. */
@@ -186,8 +204,15 @@ export class DeliveryStream {
       let bytes = 0;
       let n = 0;
       while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.data.byteLength <= chunkBytes)) bytes += this.queue[n++]!.data.byteLength;
-      const chunk = this.queue.splice(0, n);
+      let chunk = this.queue.splice(0, n);
       this.queuedBytes -= bytes;
+      if (this.wholeChunks && chunk.every((r) => r.whole)) {
+        for (const r of chunk) this.addToBuffer({ kind: 'data', partition: '', keys: NO_KEYS, rawSeq: r.seq, arrivalMs: r.arrivalMs, data: r.data, count: r.whole!.count });
+        this.buffers.flushIfImmediate();
+        continue;
+      }
+      // Whole chunks queued before an UpdateDestination added processing are opened up here.
+      chunk = chunk.flatMap((r) => (r.whole ? chunkRecords(r.whole.chunk).map((data, i) => ({ seq: r.seq + i, arrivalMs: r.arrivalMs, data })) : [r]));
       const items = await processRecords(chunk, {
         plan: this.plan,
         deliveryStreamArn: this.doc.arn,
@@ -228,7 +253,7 @@ export class DeliveryStream {
       ...(buf.errorOutputType ? { errorOutputType: buf.errorOutputType } : {}),
       oldestArrivalMs: buf.oldestArrivalMs,
       createdMs: now,
-      records: buf.items.length,
+      records: buf.records,
       bytes: buf.bytes,
       version: this.doc.version,
     };
@@ -240,8 +265,8 @@ export class DeliveryStream {
         finished.push(s);
       } else this.outstanding.set(s, left);
     }
-    const consumed = this.consume(finished);
-    if (buf.kind === 'error') this.stats.errorRecords += buf.items.length;
+    const consumed = this.consume(finished, buf.wholeSeqs);
+    if (buf.kind === 'error') this.stats.errorRecords += buf.records;
     this.cutChain = this.cutChain.then(async () => {
       try {
         await this.deps.store.cutBatch(this.doc.id, batch, buf.items, consumed);
@@ -260,16 +285,20 @@ export class DeliveryStream {
   }
 
   /** Marks raw records consumed; a chunk with nothing left is deleted, others get a marker. */
-  private consume(seqs: readonly number[]): ChunkUpdate {
+  private consume(seqs: readonly number[], wholeSeqs: ReadonlySet<number> = NO_SEQS): ChunkUpdate {
     const update: ChunkUpdate = { deleted: [], consumed: new Map() };
     const touched = new Set<number>();
     for (const seq of seqs) {
       const id = chunkOf(seq);
       const state = this.chunks.get(id);
       if (!state) continue;
+      touched.add(id);
+      if (wholeSeqs.has(seq)) {
+        state.remaining = 0;
+        continue;
+      }
       state.consumed.push(seq % CHUNK_SPAN);
       state.remaining--;
-      touched.add(id);
     }
     for (const id of touched) {
       const state = this.chunks.get(id)!;
@@ -355,7 +384,7 @@ export class DeliveryStream {
     if (verdict.sideErrors) await this.cutExtra('error', verdict.sideErrors.errorOutputType, verdict.sideErrors.lines, batch.oldestArrivalMs);
     await this.deps.store.completeBatch(this.doc.id, batch.seq);
     if (batch.kind === 'data') {
-      this.stats.deliveredRecords += records.length;
+      this.stats.deliveredRecords += batch.records;
       this.stats.deliveredBytes += batch.bytes;
     }
     this.stats.deliveredBatches++;
@@ -372,7 +401,7 @@ export class DeliveryStream {
   }
 
   private async cutExtra(kind: 'error', errorOutputType: string, lines: Buffer[], oldestArrivalMs: number): Promise<void> {
-    const buf: OpenBuffer = { kind, partition: `error:${errorOutputType}:extra`, keys: { query: {}, lambda: {} }, errorOutputType, items: lines, rawSeqs: [], bytes: lines.reduce((n, l) => n + l.byteLength, 0), oldestArrivalMs, timer: null };
+    const buf: OpenBuffer = { kind, partition: `error:${errorOutputType}:extra`, keys: { query: {}, lambda: {} }, errorOutputType, items: lines, rawSeqs: [], wholeSeqs: new Set(), records: lines.length, bytes: lines.reduce((n, l) => n + l.byteLength, 0), oldestArrivalMs, timer: null };
     this.onCut(buf);
     await this.cutChain;
   }

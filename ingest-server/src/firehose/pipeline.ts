@@ -21,7 +21,7 @@ export interface PartitionKeys {
 }
 
 export type RoutedItem =
-  | { kind: 'data'; partition: string; keys: PartitionKeys; rawSeq: number; arrivalMs: number; data: Buffer }
+  | { kind: 'data'; partition: string; keys: PartitionKeys; rawSeq: number; arrivalMs: number; data: Buffer; /** records in `data` (a whole chunk) */ count?: number }
   | { kind: 'error'; partition: string; errorOutputType: string; rawSeq: number; arrivalMs: number; data: Buffer }
   | { kind: 'backup'; partition: string; rawSeq: number; arrivalMs: number; data: Buffer };
 

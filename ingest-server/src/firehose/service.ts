@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { RivuletError, type Clock } from '@rivulet/shared';
 import type { FirehoseConfig } from '../config.js';
 import type { StreamsService } from '../streams/index.js';
+import type { Chunk } from './chunk.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { FileObjectSink } from './destinations/file-sink.js';
 import type { ObjectSink } from './destinations/object-sink.js';
@@ -117,7 +118,7 @@ export class FirehoseService {
   }
 
   /** Direct PUT. Refused for a stream-sourced delivery stream, and throttled past the pending-bytes limit. */
-  async put(name: string, records: readonly Buffer[]): Promise<string[]> {
+  async put(name: string, chunk: Chunk): Promise<string[]> {
     const { stream } = this.require(name);
     if (stream.doc.type !== 'DirectPut') {
       throw new RivuletError('FIREHOSE_INVALID_ARGUMENT', { message: `This operation is not permitted on KinesisStreamAsSource delivery stream type.` });
@@ -125,7 +126,7 @@ export class FirehoseService {
     if (stream.pendingBytes > this.deps.config.maxPendingBytes) {
       throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: 'Slow down.' });
     }
-    return stream.ingest(records);
+    return stream.ingest([chunk]);
   }
 
   start(): void {

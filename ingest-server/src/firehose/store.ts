@@ -19,6 +19,7 @@ import { mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { RivuletError } from '@rivulet/shared';
+import { readChunk, type Chunk } from './chunk.js';
 import type { BatchDoc, DeliveryStreamDoc } from './model.js';
 
 export interface RawRecord {
@@ -26,6 +27,8 @@ export interface RawRecord {
   seq: number;
   arrivalMs: number;
   data: Buffer;
+  /** Set when this stands for a whole chunk (its records' bytes back to back): the no-processing path. */
+  whole?: { chunk: Chunk; count: number };
 }
 
 /** Records per chunk at most; seqs leave room for this many per chunk id. */
@@ -49,33 +52,15 @@ type Op = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: stri
 const hex = (n: number) => n.toString(16).padStart(13, '0');
 const ID_PATTERN = /^[0-9a-f]{8,64}$/;
 
-/** A chunk: f64 arrivalMs, then the records framed as in a batch file. */
-function encodeChunk(arrivalMs: number, records: readonly Buffer[]): Buffer {
-  let size = 8;
-  for (const r of records) size += 4 + r.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  out.writeDoubleBE(arrivalMs, 0);
-  let at = 8;
-  for (const r of records) {
-    out.writeUInt32BE(r.byteLength, at);
-    r.copy(out, at + 4);
-    at += 4 + r.byteLength;
-  }
-  return out;
-}
-
-/** Batch file frames: u32 length, then the record bytes; nothing else, so a reader is trivial. */
-export function encodeBatchFile(records: readonly Buffer[]): Buffer {
-  let size = 0;
-  for (const r of records) size += 4 + r.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const r of records) {
-    out.writeUInt32BE(r.byteLength, at);
-    r.copy(out, at + 4);
-    at += 4 + r.byteLength;
-  }
-  return out;
+/** Batch file frames: u32 length, then the record bytes; written with writev, never joined. */
+function batchFileParts(records: readonly Buffer[]): Buffer[] {
+  const headers = Buffer.allocUnsafe(4 * records.length);
+  const parts: Buffer[] = [];
+  records.forEach((r, i) => {
+    headers.writeUInt32BE(r.byteLength, 4 * i);
+    parts.push(headers.subarray(4 * i, 4 * i + 4), r);
+  });
+  return parts;
 }
 
 export function decodeBatchFile(buf: Buffer): Buffer[] {
@@ -133,8 +118,8 @@ export class FirehoseStore {
   }
 
   /** Durably appends chunks of raw records (and a source checkpoint, atomically with them). */
-  appendChunks(streamId: string, chunks: readonly { id: number; arrivalMs: number; records: readonly Buffer[] }[], checkpoint?: CheckpointWrite): Promise<void> {
-    const ops: Op[] = chunks.map((c) => ({ type: 'put', key: `r!${streamId}!${hex(c.id)}`, value: encodeChunk(c.arrivalMs, c.records) }));
+  appendChunks(streamId: string, chunks: readonly { id: number; buffer: Buffer }[], checkpoint?: CheckpointWrite): Promise<void> {
+    const ops: Op[] = chunks.map((c) => ({ type: 'put', key: `r!${streamId}!${hex(c.id)}`, value: c.buffer }));
     if (checkpoint) ops.push({ type: 'put', key: `c!${streamId}!${checkpoint.shardId}`, value: Buffer.from(checkpoint.sequenceNumber) });
     return this.write(ops);
   }
@@ -155,8 +140,7 @@ export class FirehoseStore {
     const sizes = new Map<number, number>();
     for await (const [key, value] of this.db.iterator({ gt: `r!${streamId}!`, lt: `r!${streamId}~` })) {
       const id = parseInt(key.slice(key.lastIndexOf('!') + 1), 16);
-      const arrivalMs = value.readDoubleBE(0);
-      const datas = decodeBatchFile(value.subarray(8));
+      const { arrivalMs, records: datas } = readChunk(value);
       sizes.set(id, datas.length);
       const done = new Set(consumed.get(id) ?? []);
       datas.forEach((data, i) => {
@@ -178,7 +162,14 @@ export class FirehoseStore {
     await mkdir(dir, { recursive: true });
     const file = await open(join(dir, `${hex(batch.seq)}.bin`), 'w');
     try {
-      await file.writeFile(encodeBatchFile(records));
+      const parts = batchFileParts(records);
+      // writev takes at most IOV_MAX (1024) buffers per call.
+      for (let i = 0; i < parts.length; i += 1024) {
+        const slice = parts.slice(i, i + 1024);
+        const want = slice.reduce((n, b) => n + b.byteLength, 0);
+        const { bytesWritten } = await file.writev(slice);
+        if (bytesWritten !== want) throw new RivuletError('FIREHOSE_STORAGE', { message: `short write to batch ${batch.seq}: ${bytesWritten} of ${want} bytes` });
+      }
       if (this.syncWrites) await file.datasync();
     } finally {
       await file.close();

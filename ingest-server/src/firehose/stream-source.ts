@@ -10,7 +10,9 @@
  */
 import { RivuletError, shardIdFor, type Clock, type TimerHandle } from '@rivulet/shared';
 import type { StreamsService } from '../streams/index.js';
+import { chunkFromRecords, type Chunk } from './chunk.js';
 import type { DeliveryStream } from './delivery-stream.js';
+import { CHUNK_SPAN } from './store.js';
 
 const CLOSED = 'CLOSED';
 const MAX_RECORDS_PER_READ = 10_000;
@@ -98,7 +100,10 @@ export class StreamSource {
     const next = body.NextShardIterator ?? null;
     if (body.Records.length > 0) {
       const last = body.Records[body.Records.length - 1]!.SequenceNumber;
-      await this.target.ingest(body.Records.map((r) => Buffer.from(r.Data, 'base64')), { shardId, sequenceNumber: next ? last : CLOSED });
+      const datas = body.Records.map((r) => Buffer.from(r.Data, 'base64'));
+      const chunks: Chunk[] = [];
+      for (let i = 0; i < datas.length; i += CHUNK_SPAN) chunks.push(chunkFromRecords(datas.slice(i, i + CHUNK_SPAN)));
+      await this.target.ingest(chunks, { shardId, sequenceNumber: next ? last : CLOSED });
       this.deps.checkpoints.set(shardId, next ? last : CLOSED);
     } else if (!next) {
       await this.target.ingest([], { shardId, sequenceNumber: CLOSED });
