@@ -69,6 +69,8 @@ export class DeliveryStream {
   /** Raw seq -> items of it not yet cut into a batch. */
   private readonly outstanding = new Map<number, number>();
   private cutChain: Promise<void> = Promise.resolve();
+  /** Bytes of cut batches still being written to the store. */
+  private cuttingBytes = 0;
   private readonly ready: BatchDoc[] = [];
   private delivering = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -90,7 +92,7 @@ export class DeliveryStream {
 
   /** Bytes accepted but not yet in a cut batch: PutRecord(Batch) is throttled past the limit. */
   get pendingBytes(): number {
-    return this.queuedBytes + this.buffers.bufferedBytes;
+    return this.queuedBytes + this.buffers.bufferedBytes + this.cuttingBytes;
   }
 
   get backlogBatches(): number {
@@ -103,7 +105,8 @@ export class DeliveryStream {
     this.nextBatchSeq = await this.deps.store.nextBatchSeq(this.doc.id);
     for (const b of batches) this.nextBatchSeq = Math.max(this.nextBatchSeq, b.seq + 1);
     this.ready.push(...batches);
-    const { records: raws, consumed, sizes } = await this.deps.store.readChunks(this.doc.id);
+    const owned = new Set(batches.flatMap((b) => b.chunks ?? []));
+    const { records: raws, consumed, sizes } = await this.deps.store.readChunks(this.doc.id, owned);
     for (const [id, size] of sizes) {
       const done = consumed.get(id) ?? [];
       this.chunks.set(id, { remaining: size - done.length, consumed: [...done] });
@@ -257,8 +260,14 @@ export class DeliveryStream {
       bytes: buf.bytes,
       version: this.doc.version,
     };
+    // A buffer of whole chunks becomes a batch that owns them: no copy, no batch file.
+    const whole = buf.kind === 'data' && buf.rawSeqs.length > 0 && buf.wholeSeqs.size === buf.rawSeqs.length;
+    if (whole) {
+      batch.chunks = buf.rawSeqs.map(chunkOf);
+      for (const id of batch.chunks) this.chunks.delete(id);
+    }
     const finished: number[] = [];
-    for (const s of buf.rawSeqs) {
+    for (const s of whole ? [] : buf.rawSeqs) {
       const left = (this.outstanding.get(s) ?? 1) - 1;
       if (left <= 0) {
         this.outstanding.delete(s);
@@ -267,6 +276,7 @@ export class DeliveryStream {
     }
     const consumed = this.consume(finished, buf.wholeSeqs);
     if (buf.kind === 'error') this.stats.errorRecords += buf.records;
+    this.cuttingBytes += buf.bytes;
     this.cutChain = this.cutChain.then(async () => {
       try {
         await this.deps.store.cutBatch(this.doc.id, batch, buf.items, consumed);
@@ -274,6 +284,8 @@ export class DeliveryStream {
         // The raw records are still stored, so a restart will process them again.
         this.noteError('FIREHOSE_STORAGE', (err as Error).message);
         return;
+      } finally {
+        this.cuttingBytes -= buf.bytes;
       }
       if (this.cachedBytes + batch.bytes <= CACHE_BYTES) {
         this.cached.set(batch.seq, buf.items);
@@ -338,7 +350,7 @@ export class DeliveryStream {
   private async deliverWithRetry(batch: BatchDoc): Promise<void> {
     let records: Buffer[];
     try {
-      records = this.cached.get(batch.seq) ?? (await this.deps.store.readBatch(this.doc.id, batch.seq));
+      records = this.cached.get(batch.seq) ?? (await this.deps.store.readBatch(this.doc.id, batch));
       if (this.cached.delete(batch.seq)) this.cachedBytes -= batch.bytes;
     } catch (err) {
       this.noteError('FIREHOSE_STORAGE', (err as Error).message);
@@ -382,7 +394,7 @@ export class DeliveryStream {
 
   private async finish(batch: BatchDoc, records: Buffer[], verdict: Extract<DeliveryVerdict, { kind: 'delivered' }>): Promise<void> {
     if (verdict.sideErrors) await this.cutExtra('error', verdict.sideErrors.errorOutputType, verdict.sideErrors.lines, batch.oldestArrivalMs);
-    await this.deps.store.completeBatch(this.doc.id, batch.seq);
+    await this.deps.store.completeBatch(this.doc.id, batch);
     if (batch.kind === 'data') {
       this.stats.deliveredRecords += batch.records;
       this.stats.deliveredBytes += batch.bytes;
@@ -397,7 +409,7 @@ export class DeliveryStream {
     this.deps.logger.warn({ stream: this.doc.name, batch: batch.id, code: failed.errorCode }, 'firehose delivery failed; records go to the error output');
     await this.cutExtra('error', failed.errorOutputType, failedDeliveryLines(records, batch, failed, this.deps.clock.now()), batch.oldestArrivalMs);
     this.stats.errorRecords += records.length;
-    await this.deps.store.completeBatch(this.doc.id, batch.seq);
+    await this.deps.store.completeBatch(this.doc.id, batch);
   }
 
   private async cutExtra(kind: 'error', errorOutputType: string, lines: Buffer[], oldestArrivalMs: number): Promise<void> {

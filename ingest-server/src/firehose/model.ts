@@ -61,5 +61,10 @@ export const BatchDoc = Type.Object({
   bytes: Type.Integer({ minimum: 0 }),
   /** Destination version the batch was cut under: Describe and the object name use it. */
   version: Type.Integer({ minimum: 1 }),
+  /**
+   * Set when the batch is whole chunks (no processing): their records stay in the chunks, which
+   * the batch owns, and there is no batch file. Otherwise the records are in the batch file.
+   */
+  chunks: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }))),
 });
 export type BatchDoc = Static<typeof BatchDoc>;

@@ -6,7 +6,9 @@
  *   not listed in its `x!` entry) in LevelDB, or inside a batch file that a batch entry (`b!`) names, or delivered. PutRecord(Batch) resolves only
  *   after its raw records are written with sync (group commit: concurrent puts share one sync).
  * - A cut writes the batch file (fsync'd) first, then one LevelDB batch that adds the `b!` entry
- *   and deletes the chunks the batch finished (or marks what it consumed of the others). A crash between the two leaves an orphan file
+ *   and deletes the chunks the batch finished (or marks what it consumed of the others).
+ *   A batch of whole chunks (no processing) has no file: it owns its chunks, which stay until
+ *   the batch is delivered, and recovery does not process owned chunks again. A crash between the two leaves an orphan file
  *   (removed at open) and the raw records (processed again): at-least-once, never a loss.
  * - A source checkpoint (`c!`) is written in the same LevelDB batch as the records it covers.
  * - Delivery deletes the `b!` entry (sync) before it removes the file.
@@ -131,7 +133,7 @@ export class FirehoseStore {
   }
 
   /** Every record not yet consumed, in seq order, and what each chunk had consumed. */
-  async readChunks(streamId: string): Promise<{ records: RawRecord[]; consumed: Map<number, number[]>; sizes: Map<number, number> }> {
+  async readChunks(streamId: string, owned: ReadonlySet<number>): Promise<{ records: RawRecord[]; consumed: Map<number, number[]>; sizes: Map<number, number> }> {
     const consumed = new Map<number, number[]>();
     for await (const [key, value] of this.db.iterator({ gt: `x!${streamId}!`, lt: `x!${streamId}~` })) {
       consumed.set(parseInt(key.slice(key.lastIndexOf('!') + 1), 16), JSON.parse(value.toString('utf8')) as number[]);
@@ -140,6 +142,8 @@ export class FirehoseStore {
     const sizes = new Map<number, number>();
     for await (const [key, value] of this.db.iterator({ gt: `r!${streamId}!`, lt: `r!${streamId}~` })) {
       const id = parseInt(key.slice(key.lastIndexOf('!') + 1), 16);
+      // Chunks a batch owns are delivered with it, not processed again.
+      if (owned.has(id)) continue;
       const { arrivalMs, records: datas } = readChunk(value);
       sizes.set(id, datas.length);
       const done = new Set(consumed.get(id) ?? []);
@@ -158,6 +162,17 @@ export class FirehoseStore {
 
   /** Writes the batch file, then atomically records the batch and drops the raw records it consumed. */
   async cutBatch(streamId: string, batch: BatchDoc, records: readonly Buffer[], chunks: ChunkUpdate): Promise<void> {
+    if (!batch.chunks) await this.writeBatchFile(streamId, batch, records);
+    const ops: Op[] = [
+      { type: 'put', key: `b!${streamId}!${hex(batch.seq)}`, value: Buffer.from(JSON.stringify(batch)) },
+      // Batch ids derive from the seq, so a seq is never reused, even after every batch is gone.
+      { type: 'put', key: `n!${streamId}`, value: Buffer.from(String(batch.seq + 1)) },
+    ];
+    ops.push(...this.chunkOps(streamId, chunks));
+    await this.write(ops);
+  }
+
+  private async writeBatchFile(streamId: string, batch: BatchDoc, records: readonly Buffer[]): Promise<void> {
     const dir = this.streamBatchDir(streamId);
     await mkdir(dir, { recursive: true });
     const file = await open(join(dir, `${hex(batch.seq)}.bin`), 'w');
@@ -174,13 +189,6 @@ export class FirehoseStore {
     } finally {
       await file.close();
     }
-    const ops: Op[] = [
-      { type: 'put', key: `b!${streamId}!${hex(batch.seq)}`, value: Buffer.from(JSON.stringify(batch)) },
-      // Batch ids derive from the seq, so a seq is never reused, even after every batch is gone.
-      { type: 'put', key: `n!${streamId}`, value: Buffer.from(String(batch.seq + 1)) },
-    ];
-    ops.push(...this.chunkOps(streamId, chunks));
-    await this.write(ops);
   }
 
   private chunkOps(streamId: string, update: ChunkUpdate): Op[] {
@@ -196,11 +204,19 @@ export class FirehoseStore {
     return value === undefined ? 0 : Number(value.toString('utf8'));
   }
 
-  async readBatch(streamId: string, seq: number): Promise<Buffer[]> {
+  /** A batch's records: from its batch file, or (whole chunks) each chunk's body as one item. */
+  async readBatch(streamId: string, batch: BatchDoc): Promise<Buffer[]> {
     try {
-      return decodeBatchFile(await readFile(join(this.streamBatchDir(streamId), `${hex(seq)}.bin`)));
+      if (batch.chunks) {
+        const values = await this.db.getMany(batch.chunks.map((id) => `r!${streamId}!${hex(id)}`));
+        return values.map((v, i) => {
+          if (!v) throw new RivuletError('FIREHOSE_STORAGE', { message: `chunk ${batch.chunks![i]} of batch ${batch.seq} is missing` });
+          return readChunk(v).body;
+        });
+      }
+      return decodeBatchFile(await readFile(join(this.streamBatchDir(streamId), `${hex(batch.seq)}.bin`)));
     } catch (cause) {
-      throw new RivuletError('FIREHOSE_STORAGE', { message: `batch ${seq} of ${streamId} is unreadable` }, { cause });
+      throw new RivuletError('FIREHOSE_STORAGE', { message: `batch ${batch.seq} of ${streamId} is unreadable` }, { cause });
     }
   }
 
@@ -214,9 +230,12 @@ export class FirehoseStore {
     return out;
   }
 
-  async completeBatch(streamId: string, seq: number): Promise<void> {
-    await this.write([{ type: 'del', key: `b!${streamId}!${hex(seq)}` }]);
-    await unlink(join(this.streamBatchDir(streamId), `${hex(seq)}.bin`)).catch(() => undefined);
+  /** The batch is delivered: its entry goes, with the chunks it owned, then its file. */
+  async completeBatch(streamId: string, batch: BatchDoc): Promise<void> {
+    const ops: Op[] = [{ type: 'del', key: `b!${streamId}!${hex(batch.seq)}` }];
+    for (const id of batch.chunks ?? []) ops.push({ type: 'del', key: `r!${streamId}!${hex(id)}` }, { type: 'del', key: `x!${streamId}!${hex(id)}` });
+    await this.write(ops);
+    if (!batch.chunks) await unlink(join(this.streamBatchDir(streamId), `${hex(batch.seq)}.bin`)).catch(() => undefined);
   }
 
   private streamBatchDir(streamId: string): string {
