@@ -2,7 +2,7 @@
  * Firehose benchmark: PutRecordBatch ingest into rivulet-ingest (durable, fsync per group
  * commit) and delivery to the embedded object store with GZIP, in one run. Prints a markdown
  * table of medians over the repeats with the targets; `--write FILE` puts it into the doc.
- *   npm run bench:firehose -- [--seconds 10] [--repeats 3] [--concurrency 8] [--write docs/benchmarks.md]
+ *   npm run build && npm run bench:firehose -- [--seconds 10] [--repeats 3] [--concurrency 8] [--write docs/benchmarks.md]
  * There is no peer to run beside it (no self-hosted Firehose exists); the ceiling row is the same
  * server's Data Streams PutRecords with the same records, for scale.
  * The load is raw HTTP/1.1 with bodies serialized once, so the client costs almost nothing on
@@ -156,7 +156,8 @@ async function run(server: ServerProcess, n: number): Promise<RunResult> {
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 try {
-  const server = await startRivulet({ cpuProfileDir: values.profile, config: { firehose: { deliveryStreamLimit: 100 } } });
+  // The installed server: compiled JavaScript (run `npm run build` first, as `npm install` does).
+  const server = await startRivulet({ compiled: true, cpuProfileDir: values.profile, config: { firehose: { deliveryStreamLimit: 100 } } });
   const runs: RunResult[] = [];
   for (let i = 0; i < REPEATS; i++) {
     runs.push(await run(server, i));

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INGEST_MAIN = join(REPO_ROOT, 'ingest-server/src/main.ts');
+const INGEST_BIN = join(REPO_ROOT, 'ingest-server/bin/rivulet-ingest.js');
 const READY_TIMEOUT_MS = 30_000;
 /** Linux: /proc/<pid>/stat times are in clock ticks, USER_HZ, which is 100 on every mainstream build. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -132,6 +133,8 @@ export interface RivuletOptions {
   cpuProfileDir?: string | undefined;
   /** Server config merged over the bench default (per-shard limits off). */
   config?: Record<string, unknown>;
+  /** Run the compiled server (ingest-server/bin, as installed) instead of the sources through tsx. */
+  compiled?: boolean;
 }
 
 /** rivulet-ingest with durable writes (the default) and per-shard limits off, as for bulk load. */
@@ -140,7 +143,8 @@ export async function startRivulet(options: RivuletOptions = {}): Promise<Server
   const configFile = join(root, 'config.json');
   writeFileSync(configFile, JSON.stringify({ streams: { limits: { enabled: false } }, ...options.config }));
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const args = [...profile, '--conditions=rivulet-src', '--import', 'tsx', INGEST_MAIN, '--host', '127.0.0.1', '--port', '0', '--data-dir', join(root, 'data'), '--config', configFile];
+  const entry = options.compiled ? [INGEST_BIN] : ['--conditions=rivulet-src', '--import', 'tsx', INGEST_MAIN];
+  const args = [...profile, ...entry, '--host', '127.0.0.1', '--port', '0', '--data-dir', join(root, 'data'), '--config', configFile];
   const server = await spawnUntilReady('rivulet', args, /rivulet-ingest listening on https?:\/\/[^:]+:(\d+)/, [root]);
   return { ...server, dataDir: join(root, 'data') };
 }

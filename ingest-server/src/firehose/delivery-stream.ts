@@ -52,7 +52,7 @@ const NO_KEYS = { query: {}, lambda: {} };
 const NO_SEQS: ReadonlySet<number> = new Set();
 
 /** Cut batches kept in memory for their first delivery, at most this many bytes. */
-const CACHE_BYTES = 32 * 1024 * 1024;
+const CACHE_BYTES = 8 * 1024 * 1024;
 const RANDOM_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export class DeliveryStream {
@@ -143,7 +143,8 @@ export class DeliveryStream {
     for (const { id, chunk } of chunks) {
       this.chunks.set(id, { remaining: chunk.count, consumed: [] });
       const base = id * CHUNK_SPAN;
-      for (let i = 0; i < chunk.count; i++) ids.push(recordId(this.doc.id, base + i, arrivalMs));
+      const prefix = recordIdPrefix(this.doc.id, arrivalMs);
+      for (let i = 0; i < chunk.count; i++) ids.push(prefix + (base + i).toString(16).padStart(14, '0'));
       if (whole) work.push({ seq: base, arrivalMs, data: chunk.buffer.subarray(chunk.dataStart), whole: { chunk, count: chunk.count } });
       else chunkRecords(chunk).forEach((data, i) => work.push({ seq: base + i, arrivalMs, data }));
       this.stats.incomingRecords += chunk.count;
@@ -425,8 +426,8 @@ export class DeliveryStream {
 }
 
 /** Firehose record ids are opaque strings; ours name the stream incarnation, time and position. */
-function recordId(streamId: string, seq: number, arrivalMs: number): string {
-  return `${streamId.slice(0, 16)}${arrivalMs.toString(16).padStart(12, '0')}${seq.toString(16).padStart(14, '0')}`;
+function recordIdPrefix(streamId: string, arrivalMs: number): string {
+  return `${streamId.slice(0, 16)}${arrivalMs.toString(16).padStart(12, '0')}`;
 }
 
 /** Stable per batch: the same (stream incarnation, batch seq) always gives the same id. */

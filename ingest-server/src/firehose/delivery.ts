@@ -5,7 +5,7 @@
  * The HTTP endpoint client runs its own retry window, as the Firehose spec defines it.
  */
 import { RivuletError, type Clock } from '@rivulet/shared';
-import { compressObject, compressionContentType } from './encode/compression.js';
+import { compressParts, compressionContentType } from './encode/compression.js';
 import { convertToParquet } from './encode/parquet.js';
 import { deliverToHttpEndpoint } from './destinations/http-endpoint.js';
 import type { PostgresLoader } from './destinations/postgres.js';
@@ -34,9 +34,9 @@ function targetFor(batch: BatchDoc, plan: DeliveryPlan): ObjectTarget | null {
   return plan.destination.kind === 'objects' ? plan.destination.target : null;
 }
 
-async function putObject(target: ObjectTarget, batch: BatchDoc, streamName: string, body: Buffer, extension: string): Promise<string> {
+async function putObject(target: ObjectTarget, batch: BatchDoc, streamName: string, body: readonly Buffer[], extension: string): Promise<string> {
   const name = objectName(batch.prefix, streamName, batch.version, batch.createdMs, batch.id);
-  const compressed = await compressObject(target.compression, body, name.slice(name.lastIndexOf('/') + 1));
+  const compressed = await compressParts(target.compression, body, name.slice(name.lastIndexOf('/') + 1));
   const key = name + extension;
   await target.sink.put(key, compressed, compressionContentType(target.compression));
   return `${target.bucket}/${key}`;
@@ -46,10 +46,10 @@ export async function deliverBatch(batch: BatchDoc, records: Buffer[], ctx: Deli
   const { plan } = ctx;
   const objects = targetFor(batch, plan);
   try {
-    if (objects && batch.kind !== 'data') return { kind: 'delivered', target: await putObject(objects, batch, ctx.streamName, Buffer.concat(records), objects.compression === 'UNCOMPRESSED' ? '' : objects.extension), sideErrors: null };
+    if (objects && batch.kind !== 'data') return { kind: 'delivered', target: await putObject(objects, batch, ctx.streamName, records, objects.compression === 'UNCOMPRESSED' ? '' : objects.extension), sideErrors: null };
     const dest = plan.destination;
     if (dest.kind === 'objects') {
-      if (!dest.parquet) return { kind: 'delivered', target: await putObject(dest.target, batch, ctx.streamName, Buffer.concat(records), dest.target.extension), sideErrors: null };
+      if (!dest.parquet) return { kind: 'delivered', target: await putObject(dest.target, batch, ctx.streamName, records, dest.target.extension), sideErrors: null };
       const converted = convertToParquet(records, dest.parquet.columns, { compression: dest.parquet.compression });
       const sideErrors = converted.failed.length
         ? {

@@ -12,7 +12,7 @@
  * - Putting the same key twice overwrites it (re-delivery of a batch is idempotent).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RivuletError } from '@rivulet/shared';
@@ -36,7 +36,7 @@ export class FileObjectSink implements ObjectSink {
     this.description = pathToFileURL(this.rootDir).href;
   }
 
-  async put(key: string, body: Buffer, _options?: PutObjectOptions): Promise<void> {
+  async put(key: string, body: Buffer | readonly Buffer[], _options?: PutObjectOptions): Promise<void> {
     const segments = checkKey(key);
     const target = join(this.rootDir, ...segments);
     // Defence in depth: the checks above already make this impossible.
@@ -49,7 +49,7 @@ export class FileObjectSink implements ObjectSink {
       await this.assertInsideRoot(dir, key);
       await writeAtomically(dir, target, body);
     } catch (err) {
-      if (err instanceof RivuletError) throw err;
+      if (err instanceof RivuletError && err.code !== 'FIREHOSE_DELIVERY') throw err;
       throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `writing ${key}: ${describe(err)}` }, { cause: err });
     }
   }
@@ -96,13 +96,14 @@ function checkKey(key: string): string[] {
   return segments;
 }
 
-async function writeAtomically(dir: string, target: string, body: Buffer): Promise<void> {
+async function writeAtomically(dir: string, target: string, body: Buffer | readonly Buffer[]): Promise<void> {
   const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'));
   let renamed = false;
   try {
     const file = await open(temp, 'wx', 0o644);
     try {
-      await file.writeFile(body);
+      if (Buffer.isBuffer(body)) await file.writeFile(body);
+      else await writeParts(file, body);
       await file.sync();
     } finally {
       await file.close();
@@ -118,6 +119,16 @@ async function writeAtomically(dir: string, target: string, body: Buffer): Promi
     }
   } finally {
     if (!renamed) await rm(temp, { force: true });
+  }
+}
+
+/** writev in slices of IOV_MAX buffers, checking every byte went out. */
+async function writeParts(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
+  for (let i = 0; i < parts.length; i += 1024) {
+    const slice = parts.slice(i, i + 1024);
+    const want = slice.reduce((n, b) => n + b.byteLength, 0);
+    const { bytesWritten } = await file.writev(slice);
+    if (bytesWritten !== want) throw new RivuletError('FIREHOSE_DELIVERY', { destination: 'file', message: `short write: ${bytesWritten} of ${want} bytes` });
   }
 }
 

@@ -18,5 +18,6 @@ export interface ObjectSink {
    * Stores body under key, replacing any object already there, so a re-delivered batch
    * overwrites its earlier copy instead of duplicating it.
    */
-  put(key: string, body: Buffer, options?: PutObjectOptions): Promise<void>;
+  /** `body` may come in parts (written in order, never joined where the sink can avoid it). */
+  put(key: string, body: Buffer | readonly Buffer[], options?: PutObjectOptions): Promise<void>;
 }

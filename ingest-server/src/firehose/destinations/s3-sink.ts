@@ -41,7 +41,8 @@ export class S3ObjectSink implements ObjectSink {
     this.client = new S3Client(config);
   }
 
-  async put(key: string, body: Buffer, options: PutObjectOptions = {}): Promise<void> {
+  async put(key: string, parts: Buffer | readonly Buffer[], options: PutObjectOptions = {}): Promise<void> {
+    const body = Buffer.isBuffer(parts) ? parts : Buffer.concat(parts);
     try {
       await this.client.send(
         new PutObjectCommand({

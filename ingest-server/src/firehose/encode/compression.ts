@@ -12,7 +12,7 @@
  *   uncompressed length, then a 4-byte big-endian compressed length and a raw Snappy block.
  */
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { createGzip, gzip as gzipCallback } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { compressSync as snappyBlock } from 'snappy';
 import { RivuletError } from '@rivulet/shared';
@@ -46,6 +46,27 @@ export async function compressObject(format: CompressionFormat, body: Buffer, en
     default:
       throw unknownFormat(format);
   }
+}
+
+/**
+ * compressObject for a body in parts: GZIP streams the parts through one deflate and returns its
+ * output chunks, UNCOMPRESSED returns the parts, so a large batch is never joined into one
+ * Buffer; the other formats need the whole body and join it first.
+ */
+export async function compressParts(format: CompressionFormat, parts: readonly Buffer[], entryName: string): Promise<Buffer[]> {
+  if (format === 'UNCOMPRESSED') return [...parts];
+  if (format !== 'GZIP') return [await compressObject(format, parts.length === 1 ? parts[0]! : Buffer.concat(parts), entryName)];
+  const gz = createGzip(GZIP_OPTIONS);
+  const out: Buffer[] = [];
+  gz.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    gz.once('end', resolve);
+    gz.once('error', reject);
+  });
+  for (const p of parts) gz.write(p);
+  gz.end();
+  await done;
+  return out;
 }
 
 /**
