@@ -100,4 +100,28 @@ describe('Firehose through kill -9', () => {
     expect(twice).toEqual([]);
     expect(await proc.stop()).toBe(0);
   }, 120_000);
+
+  it('flushes open buffers at a graceful shutdown: every record is in the bucket when SIGTERM returns', async () => {
+    const dataDir = tempDir('rivulet-fh-term-');
+    const proc = await startIngest({ dataDir });
+    procs.push(proc);
+    const fh = stockFirehose(proc.endpoint);
+    await fh.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: 'term',
+        ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::000000000000:role/r', BucketARN: 'arn:aws:s3:::term-bucket', BufferingHints: { SizeInMBs: 128, IntervalInSeconds: 900 } },
+      }),
+    );
+    const ids = Array.from({ length: 300 }, (_, i) => `t-${i}`);
+    for (let i = 0; i < ids.length; i += 100) {
+      await fh.send(new PutRecordBatchCommand({ DeliveryStreamName: 'term', Records: ids.slice(i, i + 100).map((id) => ({ Data: Buffer.from(`${JSON.stringify({ id })}\n`) })) }));
+    }
+    fh.destroy();
+    const root = join(dataDir, 'firehose', 'buckets', 'term-bucket');
+    expect(delivered(root).size).toBe(0);
+    expect(await proc.stop()).toBe(0);
+    const seen = delivered(root);
+    expect(ids.filter((id) => !seen.has(id))).toEqual([]);
+    expect(seen.size).toBe(ids.length);
+  }, 60_000);
 });
