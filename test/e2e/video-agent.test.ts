@@ -101,9 +101,13 @@ describe('camera → rivulet-agent → rivulet-ingest', () => {
     // The camera goes for good: the backlog drains and every fragment the agent made is stored.
     await camera.stop();
     camera = null;
+    // ffmpeg finishes its last fragment as it exits, so wait for the count to settle as well as
+    // for the buffer to empty: a fragment made after the check would otherwise be "extra".
     let final = await status();
-    for (let i = 0; i < 120 && final.buffer.records > 0; i++) {
-      await sleep(500);
+    let previous = -1;
+    for (let i = 0; i < 120 && (final.buffer.records > 0 || final.sources.cam.fragments !== previous); i++) {
+      previous = final.sources.cam.fragments;
+      await sleep(1000);
       final = await status();
     }
     expect(final.buffer.records).toBe(0);

@@ -21,7 +21,8 @@ import { partitioningFailed, processRecords, type RoutedItem } from './pipeline.
 import type { DeliveryPlan } from './plan.js';
 import { errorPrefixTemplate, renderPrefix } from './processing/prefix.js';
 import { chunkRecords, setChunkArrival, type Chunk } from './chunk.js';
-import { CHUNK_SPAN, chunkOf, type ChunkUpdate, type CheckpointWrite, type FirehoseStore, type RawRecord } from './store.js';
+import { ChunkLedger } from './chunk-ledger.js';
+import { CHUNK_SPAN, chunkOf, type CheckpointWrite, type FirehoseStore, type RawRecord } from './store.js';
 
 export interface DeliveryStreamDeps {
   store: FirehoseStore;
@@ -49,7 +50,6 @@ export interface DeliveryStats {
 }
 
 const NO_KEYS = { query: {}, lambda: {} };
-const NO_SEQS: ReadonlySet<number> = new Set();
 
 /** Cut batches kept in memory for their first delivery, at most this many bytes. */
 const CACHE_BYTES = 8 * 1024 * 1024;
@@ -59,15 +59,12 @@ export class DeliveryStream {
   readonly stats: DeliveryStats = { incomingRecords: 0, incomingBytes: 0, deliveredRecords: 0, deliveredBytes: 0, deliveredBatches: 0, failedAttempts: 0, failingBatches: 0, errorRecords: 0, lastDeliveryMs: null, lastError: null };
   private readonly buffers: PartitionBuffers;
   private nextChunk = 0;
-  /** Chunks with records not yet consumed: how many are left, and which indexes are done. */
-  private readonly chunks = new Map<number, { remaining: number; consumed: number[] }>();
+  private readonly ledger = new ChunkLedger();
   private nextBatchSeq = 0;
   /** Raw records waiting for the pipeline. */
   private queue: RawRecord[] = [];
   private queuedBytes = 0;
   private processing: Promise<void> | null = null;
-  /** Raw seq -> items of it not yet cut into a batch. */
-  private readonly outstanding = new Map<number, number>();
   private cutChain: Promise<void> = Promise.resolve();
   /** Bytes of cut batches still being written to the store. */
   private cuttingBytes = 0;
@@ -109,7 +106,7 @@ export class DeliveryStream {
     const { records: raws, consumed, sizes } = await this.deps.store.readChunks(this.doc.id, owned);
     for (const [id, size] of sizes) {
       const done = consumed.get(id) ?? [];
-      this.chunks.set(id, { remaining: size - done.length, consumed: [...done] });
+      this.ledger.restore(id, size, done);
       this.nextChunk = Math.max(this.nextChunk, id + 1);
     }
     if (raws.length > 0 || batches.length > 0) this.deps.logger.info({ stream: this.doc.name, batches: batches.length, records: raws.length }, 'recovered undelivered firehose data');
@@ -141,7 +138,7 @@ export class DeliveryStream {
     const work: RawRecord[] = [];
     const whole = this.wholeChunks;
     for (const { id, chunk } of chunks) {
-      this.chunks.set(id, { remaining: chunk.count, consumed: [] });
+      this.ledger.open(id, chunk.count);
       const base = id * CHUNK_SPAN;
       const prefix = recordIdPrefix(this.doc.id, arrivalMs);
       for (let i = 0; i < chunk.count; i++) ids.push(prefix + (base + i).toString(16).padStart(14, '0'));
@@ -225,14 +222,14 @@ export class DeliveryStream {
       });
       const produced = new Set<number>();
       for (const item of items) {
-        this.outstanding.set(item.rawSeq, (this.outstanding.get(item.rawSeq) ?? 0) + 1);
+        this.ledger.produced(item.rawSeq);
         produced.add(item.rawSeq);
       }
       for (const item of items) this.addToBuffer(item);
       const dropped = chunk.filter((r) => !produced.has(r.seq)).map((r) => r.seq);
       if (dropped.length > 0) {
         // Through the cut chain, so chunk markers are written in the order they were computed.
-        const update = this.consume(dropped);
+        const update = this.ledger.drop(dropped);
         this.cutChain = this.cutChain.then(() => this.deps.store.updateChunks(this.doc.id, update).catch((err: Error) => this.noteError('FIREHOSE_STORAGE', err.message)));
       }
       this.buffers.flushIfImmediate();
@@ -265,17 +262,9 @@ export class DeliveryStream {
     const whole = buf.kind === 'data' && buf.rawSeqs.length > 0 && buf.wholeSeqs.size === buf.rawSeqs.length;
     if (whole) {
       batch.chunks = buf.rawSeqs.map(chunkOf);
-      for (const id of batch.chunks) this.chunks.delete(id);
+      this.ledger.take(batch.chunks);
     }
-    const finished: number[] = [];
-    for (const s of whole ? [] : buf.rawSeqs) {
-      const left = (this.outstanding.get(s) ?? 1) - 1;
-      if (left <= 0) {
-        this.outstanding.delete(s);
-        finished.push(s);
-      } else this.outstanding.set(s, left);
-    }
-    const consumed = this.consume(finished, buf.wholeSeqs);
+    const consumed = whole ? { deleted: [], consumed: new Map<number, number[]>() } : this.ledger.cut(buf.rawSeqs, buf.wholeSeqs);
     if (buf.kind === 'error') this.stats.errorRecords += buf.records;
     this.cuttingBytes += buf.bytes;
     this.cutChain = this.cutChain.then(async () => {
@@ -295,32 +284,6 @@ export class DeliveryStream {
       this.ready.push(batch);
       this.pump();
     });
-  }
-
-  /** Marks raw records consumed; a chunk with nothing left is deleted, others get a marker. */
-  private consume(seqs: readonly number[], wholeSeqs: ReadonlySet<number> = NO_SEQS): ChunkUpdate {
-    const update: ChunkUpdate = { deleted: [], consumed: new Map() };
-    const touched = new Set<number>();
-    for (const seq of seqs) {
-      const id = chunkOf(seq);
-      const state = this.chunks.get(id);
-      if (!state) continue;
-      touched.add(id);
-      if (wholeSeqs.has(seq)) {
-        state.remaining = 0;
-        continue;
-      }
-      state.consumed.push(seq % CHUNK_SPAN);
-      state.remaining--;
-    }
-    for (const id of touched) {
-      const state = this.chunks.get(id)!;
-      if (state.remaining <= 0) {
-        update.deleted.push(id);
-        this.chunks.delete(id);
-      } else update.consumed.set(id, [...state.consumed]);
-    }
-    return update;
   }
 
   private prefixFor(buf: OpenBuffer, nowMs: number): string {
