@@ -3,12 +3,14 @@
  *   rivulet-agent run --config agent.yaml
  *   rivulet-agent check-config --config agent.yaml
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { systemClock } from '@rivulet/shared';
 import { buildAgent } from './app.js';
 import { AgentConfigError, loadAgentConfig } from './config/load.js';
 import { parseFailpoints } from './pipeline/failpoints.js';
+import { startServiceNotify } from './service-notify.js';
 import { nodeSpawner, withParentDeathSignal } from './sources/camera/process-spawner.js';
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -29,11 +31,27 @@ async function run(path: string): Promise<number> {
     // ffmpeg dies with the agent, kill -9 included, where util-linux's setpriv is there.
     spawn: existsSync(SETPRIV) ? withParentDeathSignal(nodeSpawner, SETPRIV) : nodeSpawner,
   });
+  const notify = startServiceNotify(
+    {
+      env: process.env,
+      clock: systemClock,
+      logger,
+      run: (message) =>
+        new Promise((resolve) => {
+          const child = spawn('systemd-notify', [message], { stdio: 'ignore' });
+          child.once('error', () => resolve(null));
+          child.once('exit', (code) => resolve(code));
+        }),
+    },
+    process.pid,
+  );
   await agent.start();
+  notify.ready();
   const address = agent.statusAddress();
   process.stdout.write(`rivulet-agent running: device ${config.device.id} -> ${config.server.endpoint}, status on http://${address?.host}:${address?.port}\n`);
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping: sources, then uploads, then the buffer');
+    notify.stopping();
     agent.stop().then(
       () => process.exit(0),
       (err: unknown) => {
