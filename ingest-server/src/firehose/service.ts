@@ -41,6 +41,12 @@ interface Running {
 
 export class FirehoseService {
   private readonly running = new Map<string, Running>();
+  /**
+   * Delivery streams whose stored configuration no longer compiles (a bucket, function or table
+   * removed from the server config): they keep their data, answer Describe with the reason, and
+   * refuse records until UpdateDestination or a config fix makes them valid again.
+   */
+  private readonly broken = new Map<string, { doc: DeliveryStreamDoc; reason: string }>();
   private readonly sinks = new Map<string, ObjectSink>();
   private started = false;
 
@@ -53,7 +59,18 @@ export class FirehoseService {
     const store = new FirehoseStore(join(deps.dataDir, 'firehose'), deps.syncWrites);
     await store.open();
     const svc = new FirehoseService(deps, store);
-    for (const doc of await store.loadDocs()) await svc.attach(doc, svc.compile(doc));
+    for (const doc of await store.loadDocs()) {
+      let plan: DeliveryPlan;
+      try {
+        plan = svc.compile(doc);
+      } catch (err) {
+        const reason = (err as Error).message;
+        deps.logger.error({ stream: doc.name, err: reason }, 'delivery stream configuration is no longer valid; it keeps its data and delivers nothing until fixed');
+        svc.broken.set(doc.name, { doc, reason });
+        continue;
+      }
+      await svc.attach(doc, plan);
+    }
     return svc;
   }
 
@@ -71,12 +88,32 @@ export class FirehoseService {
 
   require(name: string): Running {
     const r = this.running.get(name);
-    if (!r) throw new RivuletError('FIREHOSE_NOT_FOUND', { stream: name, account: this.deps.accountId });
-    return r;
+    if (r) return r;
+    const broken = this.broken.get(name);
+    if (broken) throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: `Firehose ${name} cannot deliver: ${broken.reason}` });
+    throw new RivuletError('FIREHOSE_NOT_FOUND', { stream: name, account: this.deps.accountId });
   }
 
-  sourceError(name: string): string | null {
-    return this.running.get(name)?.source?.lastError ?? null;
+  /** The stored document of a running or broken delivery stream. */
+  docOf(name: string): DeliveryStreamDoc {
+    const doc = this.running.get(name)?.stream.doc ?? this.broken.get(name)?.doc;
+    if (!doc) throw new RivuletError('FIREHOSE_NOT_FOUND', { stream: name, account: this.deps.accountId });
+    return doc;
+  }
+
+  docs(): DeliveryStreamDoc[] {
+    return [...this.list().map((s) => s.doc), ...[...this.broken.values()].map((b) => b.doc)].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Why a delivery stream is not delivering now: broken config, unreadable source, or a failing batch. */
+  failureOf(name: string): string | null {
+    const broken = this.broken.get(name);
+    if (broken) return `Configuration no longer valid: ${broken.reason}`;
+    const r = this.running.get(name);
+    if (!r) return null;
+    if (r.source?.lastError) return r.source.lastError;
+    const { stats } = r.stream;
+    return stats.failingBatches > 0 && stats.lastError ? `${stats.lastError.code}: ${stats.lastError.message}` : null;
   }
 
   /** Validates a configuration into a plan; throws InvalidArgumentException for what AWS refuses. */
@@ -85,8 +122,8 @@ export class FirehoseService {
   }
 
   async create(doc: DeliveryStreamDoc): Promise<void> {
-    if (this.running.has(doc.name)) throw new RivuletError('FIREHOSE_IN_USE', { message: `Firehose ${doc.name} under accountId ${this.deps.accountId} already exists` });
-    if (this.running.size >= this.deps.config.deliveryStreamLimit) {
+    if (this.running.has(doc.name) || this.broken.has(doc.name)) throw new RivuletError('FIREHOSE_IN_USE', { message: `Firehose ${doc.name} under accountId ${this.deps.accountId} already exists` });
+    if (this.running.size + this.broken.size >= this.deps.config.deliveryStreamLimit) {
       throw new RivuletError('FIREHOSE_LIMIT', { message: `You have already consumed your firehose quota of ${this.deps.config.deliveryStreamLimit} hoses. Firehose names: ${[...this.running.keys()].join(', ')}` });
     }
     if (doc.source) this.deps.streams.registry.require({ StreamName: doc.source.streamName });
@@ -96,6 +133,12 @@ export class FirehoseService {
   }
 
   async delete(name: string): Promise<void> {
+    const broken = this.broken.get(name);
+    if (broken) {
+      this.broken.delete(name);
+      await this.store.deleteStream(broken.doc);
+      return;
+    }
     const r = this.require(name);
     this.running.delete(name);
     await r.source?.stop();
@@ -104,8 +147,14 @@ export class FirehoseService {
   }
 
   async update(doc: DeliveryStreamDoc): Promise<void> {
-    const r = this.require(doc.name);
     const plan = this.compile(doc);
+    if (this.broken.delete(doc.name)) {
+      // A fixed configuration: the stream starts, with the data it kept.
+      await this.store.saveDoc(doc);
+      await this.attach(doc, plan);
+      return;
+    }
+    const r = this.require(doc.name);
     // Records buffered under the old configuration go out under it first.
     await r.stream.flush();
     await this.store.saveDoc(doc);
@@ -114,7 +163,9 @@ export class FirehoseService {
 
   async saveTags(doc: DeliveryStreamDoc): Promise<void> {
     await this.store.saveDoc(doc);
-    this.require(doc.name).stream.doc = doc;
+    const broken = this.broken.get(doc.name);
+    if (broken) broken.doc = doc;
+    else this.require(doc.name).stream.doc = doc;
   }
 
   /** Direct PUT. Refused for a stream-sourced delivery stream, and throttled past the pending-bytes limit. */

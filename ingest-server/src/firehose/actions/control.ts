@@ -67,16 +67,16 @@ export const deleteDeliveryStream = firehoseAction('DeleteDeliveryStream', Schem
 });
 
 export const describeDeliveryStreamAction = firehoseAction('DescribeDeliveryStream', Schemas.DescribeDeliveryStream, async (svc, input) => {
-  const { stream } = svc.require(input.DeliveryStreamName);
-  return { DeliveryStreamDescription: describeDeliveryStream(stream, svc.sourceError(input.DeliveryStreamName)) };
+  const doc = svc.docOf(input.DeliveryStreamName);
+  return { DeliveryStreamDescription: describeDeliveryStream(doc, svc.failureOf(input.DeliveryStreamName)) };
 });
 
 export const listDeliveryStreams = firehoseAction('ListDeliveryStreams', Schemas.ListDeliveryStreams, async (svc, input) => {
   const limit = input.Limit ?? 10;
   const names = svc
-    .list()
-    .filter((s) => input.DeliveryStreamType === undefined || s.doc.type === input.DeliveryStreamType)
-    .map((s) => s.doc.name)
+    .docs()
+    .filter((d) => input.DeliveryStreamType === undefined || d.type === input.DeliveryStreamType)
+    .map((d) => d.name)
     .filter((n) => input.ExclusiveStartDeliveryStreamName === undefined || n > input.ExclusiveStartDeliveryStreamName);
   return { DeliveryStreamNames: names.slice(0, limit), HasMoreDeliveryStreams: names.length > limit };
 });
@@ -108,12 +108,12 @@ function updatedDestination(current: DestinationDoc, input: UpdateDestinationInp
 }
 
 export const updateDestination = firehoseAction('UpdateDestination', Schemas.UpdateDestination, async (svc, input) => {
-  const { stream } = svc.require(input.DeliveryStreamName);
-  if (input.CurrentDeliveryStreamVersionId !== String(stream.doc.version)) {
-    throw new RivuletError('FIREHOSE_CONCURRENT_MODIFICATION', { message: `Cannot update firehose: ${stream.doc.name} since the current version id: ${stream.doc.version} and specified version id: ${input.CurrentDeliveryStreamVersionId} do not match` });
+  const current = svc.docOf(input.DeliveryStreamName);
+  if (input.CurrentDeliveryStreamVersionId !== String(current.version)) {
+    throw new RivuletError('FIREHOSE_CONCURRENT_MODIFICATION', { message: `Cannot update firehose: ${current.name} since the current version id: ${current.version} and specified version id: ${input.CurrentDeliveryStreamVersionId} do not match` });
   }
   if (input.DestinationId !== DESTINATION_ID) throw invalid(`Destination ${input.DestinationId} not found. The destination is ${DESTINATION_ID}.`);
-  const doc: DeliveryStreamDoc = { ...stream.doc, destination: updatedDestination(stream.doc.destination, input), version: stream.doc.version + 1, updatedMs: svc.deps.clock.now() };
+  const doc: DeliveryStreamDoc = { ...current, destination: updatedDestination(current.destination, input), version: current.version + 1, updatedMs: svc.deps.clock.now() };
   await svc.update(doc);
   return {};
 });

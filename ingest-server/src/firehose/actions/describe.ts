@@ -2,8 +2,7 @@
  * DescribeDeliveryStream's output: the stored configuration as AWS describes it, with defaults
  * filled in and secrets (HTTP access key, Redshift password) left out, plus delivery health.
  */
-import type { DeliveryStream } from '../delivery-stream.js';
-import { DESTINATION_ID } from '../model.js';
+import { DESTINATION_ID, type DeliveryStreamDoc } from '../model.js';
 import type { S3DestinationConfiguration } from '../schemas.js';
 
 const seconds = (ms: number) => ms / 1000;
@@ -19,8 +18,8 @@ function s3Description(c: S3DestinationConfiguration) {
   };
 }
 
-function destinationDescription(stream: DeliveryStream) {
-  const d = stream.doc.destination;
+function destinationDescription(doc: DeliveryStreamDoc) {
+  const d = doc.destination;
   if (d.kind === 'extendedS3') {
     const c = d.config;
     return {
@@ -66,10 +65,8 @@ function destinationDescription(stream: DeliveryStream) {
   };
 }
 
-export function describeDeliveryStream(stream: DeliveryStream, sourceError: string | null) {
-  const { doc, stats } = stream;
-  // Shown while some batch is failing and waiting to retry (or the source cannot be read).
-  const failure = sourceError ?? (stats.failingBatches > 0 && stats.lastError ? `${stats.lastError.code}: ${stats.lastError.message}` : null);
+/** `failure`: why it is not delivering right now (FirehoseService.failureOf), or null. */
+export function describeDeliveryStream(doc: DeliveryStreamDoc, failure: string | null) {
   return {
     DeliveryStreamName: doc.name,
     DeliveryStreamARN: doc.arn,
@@ -81,7 +78,7 @@ export function describeDeliveryStream(stream: DeliveryStream, sourceError: stri
     DeliveryStreamEncryptionConfiguration: doc.encryption ? { KeyType: doc.encryption.keyType, KeyARN: doc.encryption.keyArn, Status: 'ENABLED' } : { Status: 'DISABLED' },
     ...(doc.source ? { Source: { KinesisStreamSourceDescription: { KinesisStreamARN: doc.source.streamArn, RoleARN: doc.source.roleArn, DeliveryStartTimestamp: seconds(doc.source.startMs) } } } : {}),
     ...(failure ? { FailureDescription: { Type: 'UNKNOWN_ERROR', Details: failure } } : {}),
-    Destinations: [destinationDescription(stream)],
+    Destinations: [destinationDescription(doc)],
     HasMoreDestinations: false,
   };
 }

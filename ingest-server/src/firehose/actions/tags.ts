@@ -11,28 +11,28 @@ export function checkTagKeys(keys: readonly string[]): void {
 }
 
 export const tagDeliveryStream = firehoseAction('TagDeliveryStream', Schemas.TagDeliveryStream, async (svc, input) => {
-  const { stream } = svc.require(input.DeliveryStreamName);
+  const doc = svc.docOf(input.DeliveryStreamName);
   checkTagKeys(input.Tags.map((t) => t.Key));
-  const tags = { ...stream.doc.tags };
+  const tags = { ...doc.tags };
   for (const t of input.Tags) tags[t.Key] = t.Value ?? '';
   if (Object.keys(tags).length > MAX_TAGS) throw new RivuletError('FIREHOSE_LIMIT', { message: `A delivery stream cannot have more than ${MAX_TAGS} tags.` });
-  await svc.saveTags({ ...stream.doc, tags });
+  await svc.saveTags({ ...doc, tags });
   return {};
 });
 
 export const untagDeliveryStream = firehoseAction('UntagDeliveryStream', Schemas.UntagDeliveryStream, async (svc, input) => {
-  const { stream } = svc.require(input.DeliveryStreamName);
-  const tags = { ...stream.doc.tags };
+  const doc = svc.docOf(input.DeliveryStreamName);
+  const tags = { ...doc.tags };
   for (const k of input.TagKeys) delete tags[k];
-  await svc.saveTags({ ...stream.doc, tags });
+  await svc.saveTags({ ...doc, tags });
   return {};
 });
 
 export const listTagsForDeliveryStream = firehoseAction('ListTagsForDeliveryStream', Schemas.ListTagsForDeliveryStream, async (svc, input) => {
-  const { stream } = svc.require(input.DeliveryStreamName);
+  const doc = svc.docOf(input.DeliveryStreamName);
   const limit = input.Limit ?? 50;
-  const keys = Object.keys(stream.doc.tags)
+  const keys = Object.keys(doc.tags)
     .sort()
     .filter((k) => input.ExclusiveStartTagKey === undefined || k > input.ExclusiveStartTagKey);
-  return { Tags: keys.slice(0, limit).map((Key) => ({ Key, Value: stream.doc.tags[Key] ?? '' })), HasMoreTags: keys.length > limit };
+  return { Tags: keys.slice(0, limit).map((Key) => ({ Key, Value: doc.tags[Key] ?? '' })), HasMoreTags: keys.length > limit };
 });
