@@ -191,6 +191,11 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
 function memoryOf(usage: (() => NodeJS.MemoryUsage) | undefined): AgentStatus['memory'] {
   if (!usage) return null;
-  const m = usage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external };
+  try {
+    const m = usage();
+    return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external };
+  } catch {
+    // process.memoryUsage() reads /proc/self; in a chroot or jail without /proc it throws.
+    return null;
+  }
 }
