@@ -27,6 +27,13 @@
 #                from /usr/lib/postgresql/<version>/bin, which is not on PATH, so it is checked
 #                there. The harness runs it as the package's postgres user, through setpriv
 #                (util-linux, always present).
+#   firmware-scripts tests (test/firmware, and the arm64 device test run by `npm run test:device`):
+#     (package shellcheck)       the linter every firmware script must pass
+#     systemd                    systemd-analyze verify for the unit files (present on Debian anyway)
+#     debootstrap                builds the arm64 Debian bookworm root (test/device/make-root.sh)
+#     qemu-user-static           runs that root's arm64 binaries, the installed agent included
+#     binfmt-support             registers qemu-aarch64 with the kernel (binfmt_misc)
+#     zstd                       compresses the cached root tarball
 # Each package is checked through what it provides (a command, a GStreamer element, a Python
 # binding), so one installed by other means is not installed again.
 #
@@ -90,6 +97,12 @@ want monmaptool ceph-mon
 want ceph-osd ceph-osd
 want_pg initdb postgresql
 want_pg postgres postgresql
+want shellcheck shellcheck
+want systemd-analyze systemd
+want_sbin debootstrap debootstrap
+want qemu-aarch64-static qemu-user-static
+want_sbin update-binfmts binfmt-support
+want zstd zstd
 
 if [ -z "$need" ]; then
   echo "install-system-deps: everything is already installed"
