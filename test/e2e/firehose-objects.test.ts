@@ -177,6 +177,7 @@ describe('Firehose to the embedded object store', () => {
     await bad({ ExtendedS3DestinationConfiguration: base, DeliveryStreamType: 'KinesisStreamAsSource' }, 'InvalidArgumentException');
     await bad({ SplunkDestinationConfiguration: { HECEndpoint: 'x' } }, 'InvalidArgumentException', /not supported/);
     await bad({ DeliveryStreamName: 'has space', ExtendedS3DestinationConfiguration: base }, 'ValidationException');
+    await bad({ ExtendedS3DestinationConfiguration: base, DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' } }, 'InvalidArgumentException', /not supported/);
 
     await create('dup');
     await expect(create('dup')).rejects.toMatchObject({ name: 'ResourceInUseException' });

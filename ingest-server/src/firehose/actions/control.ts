@@ -43,8 +43,10 @@ export const createDeliveryStream = firehoseAction('CreateDeliveryStream', Schem
     const { KinesisStreamARN, RoleARN } = input.KinesisStreamSourceConfiguration;
     source = { streamArn: KinesisStreamARN, streamName: KinesisStreamARN.slice(KinesisStreamARN.indexOf(':stream/') + 8), roleArn: RoleARN, startMs: now };
   }
-  const enc = input.DeliveryStreamEncryptionConfigurationInput;
-  if (enc && type !== 'DirectPut') throw invalid('Server-side encryption is only for DirectPut delivery streams; the source stream encrypts its records.');
+  // Accepting the setting without encrypting the buffered records would misreport; refuse it.
+  if (input.DeliveryStreamEncryptionConfigurationInput) {
+    throw invalid('Server-side encryption of delivery streams is not supported by Rivulet: buffered records are stored unencrypted. Encrypt the data directory, or encrypt the source data stream (StartStreamEncryption).');
+  }
   await svc.create({
     name: input.DeliveryStreamName,
     id: svc.newStreamId(),
@@ -56,7 +58,6 @@ export const createDeliveryStream = firehoseAction('CreateDeliveryStream', Schem
     version: 1,
     destination: destinationOf(input),
     tags,
-    ...(enc ? { encryption: { keyType: enc.KeyType, ...(enc.KeyARN ? { keyArn: enc.KeyARN } : {}) } } : {}),
   });
   return { DeliveryStreamARN: svc.arnFor(input.DeliveryStreamName) };
 });
