@@ -213,7 +213,14 @@ describe('camera source against a real RTSP camera and ffmpeg', () => {
   });
 
   it('on stop, ffmpeg finishes the segment in progress and leaves no partial files', async () => {
-    const before = (await refs()).length;
+    // Stop half-way into a segment, so there is one in progress: wait for a fragment to be
+    // announced (a segment just began), then half a fragment more.
+    const start = (await refs()).length;
+    const before = (await until('a new fragment before stopping', async () => {
+      const all = await refs();
+      return all.length > start ? all : undefined;
+    }, 10_000)).length;
+    await sleep((FRAGMENT_SECONDS * 1000) / 2);
     await source.stop();
     const all = await refs();
     expect(all.length).toBe(before + 1);

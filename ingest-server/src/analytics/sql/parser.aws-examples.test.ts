@@ -1,0 +1,298 @@
+/**
+ * The application code examples of the AWS Kinesis Data Analytics SQL Developer Guide and SQL
+ * Reference, copied as written (whitespace aside), must parse unchanged: issue 6 promises that
+ * users can bring their applications over as they are.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Select, SelectStatement, Statement } from './ast.js';
+import { SqlSyntaxError } from './errors.js';
+import { parseSql } from './parser.js';
+
+/** Drops `pos` so shapes can be compared with toEqual. */
+function strip<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === 'pos' ? undefined : v))) as T;
+}
+
+function only<K extends Statement['kind']>(statements: Statement[], index: number, kind: K): Extract<Statement, { kind: K }> {
+  const s = statements[index];
+  if (s?.kind !== kind) throw new Error(`statement ${index} is ${s?.kind ?? 'missing'}, expected ${kind}`);
+  return s as Extract<Statement, { kind: K }>;
+}
+
+const col = (name: string, table?: string) => (table === undefined ? { kind: 'column', name } : { kind: 'column', table, name });
+const call = (name: string, args: unknown[], extra: object = {}) => ({ kind: 'call', name, args, distinct: false, star: false, ...extra });
+const minute = { kind: 'interval', text: '1', from: 'MINUTE', ms: 60_000 };
+
+// Developer Guide, "Getting Started", the "Continuous filter" template.
+const CONTINUOUS_FILTER = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" 
+  (symbol VARCHAR(4), sector VARCHAR(12), CHANGE DOUBLE, price DOUBLE);
+ 
+-- Create pump to insert into output. 
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
+   INSERT INTO "DESTINATION_SQL_STREAM"  
+      SELECT STREAM ticker_symbol, sector, CHANGE, price
+      FROM "SOURCE_SQL_STREAM_001"
+      WHERE sector SIMILAR TO '%TECH%';`;
+
+// Developer Guide, "Tumbling Windows (Aggregations Using GROUP BY)".
+const TUMBLING = `SELECT STREAM ROWTIME,
+              Ticker_Symbol,
+              MIN(Price) AS Price,
+              MAX(Price) AS Price
+FROM     "SOURCE_SQL_STREAM_001"
+GROUP BY Ticker_Symbol, 
+         STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SECOND);`;
+
+// Developer Guide, "Stagger Windows": the tumbling query grouped by event time and ROWTIME.
+const TUMBLING_EVENT_TIME = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ( TICKER_SYMBOL VARCHAR(4), EVENT_TIME timestamp, TICKER_COUNT DOUBLE); CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS TICKER_COUNT FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol, FLOOR(EVENT_TIME TO MINUTE), STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`;
+
+// Developer Guide, "Example: Stagger Window".
+const STAGGER = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+    event_time TIMESTAMP,
+    ticker_symbol    VARCHAR(4),
+    ticker_count     INTEGER);
+
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
+  INSERT INTO "DESTINATION_SQL_STREAM" 
+    SELECT STREAM 
+        EVENT_TIME, 
+        TICKER,
+        COUNT(TICKER) AS ticker_count
+    FROM "SOURCE_SQL_STREAM_001"
+    WINDOWED BY STAGGER (
+            PARTITION BY TICKER, EVENT_TIME RANGE INTERVAL '1' MINUTE);`;
+
+// Developer Guide, "Sliding Windows", Example 1 (query) and Example 2 (application code).
+const SLIDING_1 = `SELECT STREAM ticker_symbol,
+              MIN(Price) OVER W1 AS Min_Price,
+              MAX(Price) OVER W1 AS Max_Price,
+              AVG(Price) OVER W1 AS Avg_Price
+FROM   "SOURCE_SQL_STREAM_001"
+WINDOW W1 AS (
+   PARTITION BY ticker_symbol
+   RANGE INTERVAL '1' MINUTE PRECEDING);`;
+
+const SLIDING_2 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+                            ticker_symbol VARCHAR(10),
+                            Avg_Percent_Change double);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+   INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM Ticker_Symbol,
+                    AVG(Change / (Price - Change)) over W1 as Avg_Percent_Change
+      FROM "SOURCE_SQL_STREAM_001"
+      WINDOW W1 AS (
+              PARTITION BY ticker_symbol
+              RANGE INTERVAL '10' SECOND PRECEDING);`;
+
+// Developer Guide, "Sliding Windows", Example 3: two row-based windows on one stream.
+const SLIDING_3 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+                           ticker_symbol      VARCHAR(12),
+                           price              double,
+                           average_last2rows  double,
+                           average_last10rows double);
+
+CREATE OR REPLACE PUMP "myPump" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol,
+              price,
+              avg(price) over last2rows,
+              avg(price) over last10rows
+FROM SOURCE_SQL_STREAM_001
+WINDOW
+    last2rows AS (PARTITION BY ticker_symbol ROWS 2 PRECEDING),
+    last10rows AS (PARTITION BY ticker_symbol ROWS 10 PRECEDING);`;
+
+// SQL Reference, "WINDOW Clause (Sliding Windows)", Example 1.
+const WINDOW_CLAUSE_1 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+    ticker_symbol VARCHAR(4), 
+    min_price     DOUBLE, 
+    max_price     DOUBLE, 
+    avg_price     DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
+    INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM ticker_symbol,
+        MIN(price) OVER W1 AS min_price,
+        MAX(price) OVER W1 AS max_price,
+        AVG(price) OVER W1 AS avg_price
+    FROM "SOURCE_SQL_STREAM_001"
+    WINDOW W1 AS (
+        PARTITION BY ticker_symbol 
+        RANGE INTERVAL '1' MINUTE PRECEDING);`;
+
+// Developer Guide, "Example: Adding Reference Data to a Kinesis Data Analytics Application".
+const REFERENCE_JOIN = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), "Company" varchar(20), sector VARCHAR(12), change DOUBLE, price DOUBLE);
+
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+   SELECT STREAM ticker_symbol, "c"."Company", sector, change, price
+   FROM "SOURCE_SQL_STREAM_001" LEFT JOIN "CompanyName" as "c"
+   ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";`;
+
+// Developer Guide, "Streaming Data Operations: Stream Joins", Example 1, both forms.
+const STREAM_JOIN_INLINE = `SELECT STREAM ROWTIME, o.orderId, o.ticker, o.amount AS orderAmount, t.amount AS tradeAmount FROM OrderStream AS o JOIN TradeStream OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS t ON o.orderId = t.orderId;`;
+const STREAM_JOIN_NAMED = `SELECT STREAM ROWTIME, o.orderId, o.ticker, o.amount AS orderAmount, t.amount AS tradeAmount FROM OrderStream AS o JOIN TradeStream OVER t ON o.orderId = t.orderId WINDOW t AS (RANGE INTERVAL '1' MINUTE PRECEDING)`;
+
+// Developer Guide, "Error Handling": division by zero sends rows to the error stream.
+const ERROR_STREAM = `SELECT STREAM ticker_symbol, sector, change, (price / 0) as ProblemColumn
+FROM "SOURCE_SQL_STREAM_001"
+WHERE sector SIMILAR TO '%TECH%';`;
+
+// SQL Reference, "Window examples": as printed, a comma is missing after `count(*) OVER lastHour`.
+const WINDOW_EXAMPLES = `SELECT STREAM
+  ticker,
+  sum(amount) OVER lastHour,
+  count(*) OVER lastHour
+  sum(amount) OVER lastThree
+FROM Trades
+WINDOW
+  lastHour AS (RANGE INTERVAL '1' HOUR PRECEDING),
+  lastThree AS (ROWS 3 PRECEDING),
+  lastZeroRows AS (ROWS CURRENT ROW),
+  lastZeroSeconds AS (RANGE CURRENT ROW),
+  lastTwoSameTicker AS (PARTITION BY ticker ROWS 2 PRECEDING),
+  lastHourSameTicker AS (PARTITION BY ticker RANGE INTERVAL '1' HOUR PRECEDING)`;
+
+describe('AWS guide examples', () => {
+  it('parses the Getting Started continuous filter: a stream, a pump and SIMILAR TO', () => {
+    const statements = parseSql(CONTINUOUS_FILTER);
+    const stream = strip(only(statements, 0, 'CreateStream'));
+    expect(stream).toEqual({
+      kind: 'CreateStream', orReplace: true, name: 'DESTINATION_SQL_STREAM',
+      columns: [
+        { name: 'SYMBOL', type: { name: 'VARCHAR', length: 4 } },
+        { name: 'SECTOR', type: { name: 'VARCHAR', length: 12 } },
+        { name: 'CHANGE', type: { name: 'DOUBLE' } },
+        { name: 'PRICE', type: { name: 'DOUBLE' } },
+      ],
+    });
+    const pump = strip(only(statements, 1, 'CreatePump'));
+    expect(pump).toMatchObject({ name: 'STREAM_PUMP', target: 'DESTINATION_SQL_STREAM', select: { stream: true, from: { kind: 'stream', name: 'SOURCE_SQL_STREAM_001' } } });
+    expect(pump.select.where).toEqual({ kind: 'similarTo', operand: col('SECTOR'), pattern: { kind: 'string', value: '%TECH%' }, negated: false });
+  });
+
+  it('parses the tumbling window: GROUP BY a key and STEP over the qualified ROWTIME', () => {
+    const select = strip(only(parseSql(TUMBLING), 0, 'Select')).select;
+    expect(select.items).toEqual([
+      { kind: 'expr', expr: { kind: 'rowtime' } },
+      { kind: 'expr', expr: col('TICKER_SYMBOL') },
+      { kind: 'expr', expr: call('MIN', [col('PRICE')]), alias: 'PRICE' },
+      { kind: 'expr', expr: call('MAX', [col('PRICE')]), alias: 'PRICE' },
+    ]);
+    expect(select.groupBy).toEqual([
+      col('TICKER_SYMBOL'),
+      { kind: 'step', operand: { kind: 'rowtime', table: 'SOURCE_SQL_STREAM_001' }, by: { kind: 'interval', text: '60', from: 'SECOND', ms: 60_000 } },
+    ]);
+  });
+
+  it('parses the tumbling window grouped by event time alongside ROWTIME', () => {
+    const statements = parseSql(TUMBLING_EVENT_TIME);
+    expect(statements.map((s) => s.kind)).toEqual(['CreateStream', 'CreatePump']);
+    const pump = strip(only(statements, 1, 'CreatePump'));
+    const floorMinute = { kind: 'timeFloor', fn: 'FLOOR', operand: col('EVENT_TIME'), unit: 'MINUTE' };
+    expect(pump.select.items[1]).toEqual({ kind: 'expr', expr: floorMinute });
+    expect(pump.select.groupBy).toEqual([
+      col('TICKER_SYMBOL'),
+      floorMinute,
+      { kind: 'step', operand: { kind: 'rowtime', table: 'SOURCE_SQL_STREAM_001' }, by: minute },
+    ]);
+  });
+
+  it('parses the stagger window example', () => {
+    const pump = strip(only(parseSql(STAGGER), 1, 'CreatePump'));
+    expect(pump.select.windowedBy).toEqual({ stagger: { partitionBy: [col('TICKER'), col('EVENT_TIME')], rangeMs: 60_000 } });
+    expect(pump.select.groupBy).toBeUndefined();
+    expect(pump.select.items[2]).toEqual({ kind: 'expr', expr: call('COUNT', [col('TICKER')]), alias: 'TICKER_COUNT' });
+  });
+
+  it('parses sliding windows over a named RANGE window', () => {
+    const select = strip(only(parseSql(SLIDING_1), 0, 'Select')).select;
+    expect(select.items[3]).toEqual({ kind: 'expr', expr: call('AVG', [col('PRICE')], { over: { kind: 'named', name: 'W1' } }), alias: 'AVG_PRICE' });
+    expect(select.windows).toEqual([{ name: 'W1', partitionBy: [col('TICKER_SYMBOL')], frame: { kind: 'RANGE', ms: 60_000 } }]);
+
+    const pump = strip(only(parseSql(SLIDING_2), 1, 'CreatePump'));
+    expect(pump.select.items[1]).toEqual({
+      kind: 'expr',
+      alias: 'AVG_PERCENT_CHANGE',
+      expr: call('AVG', [{ kind: 'binary', op: '/', left: col('CHANGE'), right: { kind: 'binary', op: '-', left: col('PRICE'), right: col('CHANGE') } }], { over: { kind: 'named', name: 'W1' } }),
+    });
+    expect(pump.select.windows?.[0]?.frame).toEqual({ kind: 'RANGE', ms: 10_000 });
+  });
+
+  it('parses two ROWS windows and an unquoted source stream', () => {
+    const pump = strip(only(parseSql(SLIDING_3), 1, 'CreatePump'));
+    expect(pump.name).toBe('myPump');
+    expect(pump.select.from).toEqual({ kind: 'stream', name: 'SOURCE_SQL_STREAM_001' });
+    expect(pump.select.windows).toEqual([
+      { name: 'LAST2ROWS', partitionBy: [col('TICKER_SYMBOL')], frame: { kind: 'ROWS', n: 2 } },
+      { name: 'LAST10ROWS', partitionBy: [col('TICKER_SYMBOL')], frame: { kind: 'ROWS', n: 10 } },
+    ]);
+  });
+
+  it('parses the WINDOW clause reference example', () => {
+    const statements = parseSql(WINDOW_CLAUSE_1);
+    const pump = strip(only(statements, 1, 'CreatePump'));
+    expect(pump.select.items.map((i) => (i.kind === 'expr' ? i.alias : '*'))).toEqual([undefined, 'MIN_PRICE', 'MAX_PRICE', 'AVG_PRICE']);
+    expect(pump.select.windows).toHaveLength(1);
+  });
+
+  it('parses the reference data LEFT JOIN with case-sensitive quoted names', () => {
+    const statements = parseSql(REFERENCE_JOIN);
+    const stream = only(statements, 0, 'CreateStream');
+    expect(stream.columns.map((c) => c.name)).toEqual(['TICKER_SYMBOL', 'Company', 'SECTOR', 'CHANGE', 'PRICE']);
+    const pump = strip(only(statements, 1, 'CreatePump'));
+    expect(pump.select.items[1]).toEqual({ kind: 'expr', expr: col('Company', 'c') });
+    expect(pump.select.joins).toEqual([
+      {
+        kind: 'LEFT',
+        source: { kind: 'stream', name: 'CompanyName', alias: 'c' },
+        on: { kind: 'binary', op: '=', left: col('TICKER_SYMBOL', 'SOURCE_SQL_STREAM_001'), right: col('Ticker', 'c') },
+      },
+    ]);
+  });
+
+  it('parses the stream-to-stream join with an inline window', () => {
+    const select: Select = strip(only(parseSql(STREAM_JOIN_INLINE), 0, 'Select')).select;
+    expect(select.from).toEqual({ kind: 'stream', name: 'ORDERSTREAM', alias: 'O' });
+    expect(select.joins).toEqual([
+      {
+        kind: 'INNER',
+        source: { kind: 'stream', name: 'TRADESTREAM', alias: 'T' },
+        window: { rangeMs: 60_000 },
+        on: { kind: 'binary', op: '=', left: col('ORDERID', 'O'), right: col('ORDERID', 'T') },
+      },
+    ]);
+  });
+
+  it('parses the stream-to-stream join over a named window', () => {
+    const select = strip(only(parseSql(STREAM_JOIN_NAMED), 0, 'Select') as SelectStatement).select;
+    expect(select.joins[0]).toMatchObject({ kind: 'INNER', source: { kind: 'stream', name: 'TRADESTREAM' }, window: { name: 'T' } });
+    expect(select.windows).toEqual([{ name: 'T', partitionBy: [], frame: { kind: 'RANGE', ms: 60_000 } }]);
+  });
+
+  it('parses the error-stream example with a parenthesized division', () => {
+    const select = strip(only(parseSql(ERROR_STREAM), 0, 'Select')).select;
+    expect(select.items[3]).toEqual({ kind: 'expr', expr: { kind: 'binary', op: '/', left: col('PRICE'), right: { kind: 'number', value: 0, text: '0' } }, alias: 'PROBLEMCOLUMN' });
+  });
+
+  it('reports the missing comma in the SQL Reference window examples, and parses them once it is added', () => {
+    let error: unknown;
+    try {
+      parseSql(WINDOW_EXAMPLES);
+    } catch (err) {
+      error = err;
+    }
+    // `count(*) OVER lastHour sum` reads `sum` as an alias; the `(` after it is where it breaks.
+    expect(error).toBeInstanceOf(SqlSyntaxError);
+    expect(error).toMatchObject({ line: 5, column: 6, detail: 'expected FROM, found "("' });
+
+    const fixed = WINDOW_EXAMPLES.replace('count(*) OVER lastHour\n', 'count(*) OVER lastHour,\n');
+    const select = strip(only(parseSql(fixed), 0, 'Select')).select;
+    expect(select.items[2]).toEqual({ kind: 'expr', expr: call('COUNT', [], { star: true, over: { kind: 'named', name: 'LASTHOUR' } }) });
+    expect(select.windows?.map((w) => [w.name, w.frame])).toEqual([
+      ['LASTHOUR', { kind: 'RANGE', ms: 3_600_000 }],
+      ['LASTTHREE', { kind: 'ROWS', n: 3 }],
+      ['LASTZEROROWS', { kind: 'ROWS', n: 0 }],
+      ['LASTZEROSECONDS', { kind: 'RANGE', ms: 0 }],
+      ['LASTTWOSAMETICKER', { kind: 'ROWS', n: 2 }],
+      ['LASTHOURSAMETICKER', { kind: 'RANGE', ms: 3_600_000 }],
+    ]);
+  });
+});
