@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Select, SelectStatement, Statement } from './ast.js';
 import { SqlSyntaxError } from './errors.js';
 import { parseSql } from './parser.js';
+import { TUMBLING } from './aws-examples.fixture.js';
 
 /** Drops `pos` so shapes can be compared with toEqual. */
 function strip<T>(value: T): T {
@@ -34,14 +35,7 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS
       FROM "SOURCE_SQL_STREAM_001"
       WHERE sector SIMILAR TO '%TECH%';`;
 
-// Developer Guide, "Tumbling Windows (Aggregations Using GROUP BY)".
-const TUMBLING = `SELECT STREAM ROWTIME,
-              Ticker_Symbol,
-              MIN(Price) AS Price,
-              MAX(Price) AS Price
-FROM     "SOURCE_SQL_STREAM_001"
-GROUP BY Ticker_Symbol, 
-         STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SECOND);`;
+
 
 // Developer Guide, "Stagger Windows": the tumbling query grouped by event time and ROWTIME.
 const TUMBLING_EVENT_TIME = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ( TICKER_SYMBOL VARCHAR(4), EVENT_TIME timestamp, TICKER_COUNT DOUBLE); CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS TICKER_COUNT FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol, FLOOR(EVENT_TIME TO MINUTE), STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`;
