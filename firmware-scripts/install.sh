@@ -85,12 +85,7 @@ while [ "$#" -gt 0 ]; do
   shift
 done
 
-[ "$(id -u)" = 0 ] || die "run as root (sudo sh install.sh ...)"
-if [ -n "$ROOT" ]; then
-  [ -d "$ROOT" ] || die "--root $ROOT is not a directory"
-  ROOT="$(cd "$ROOT" && pwd)"
-  [ "$ROOT" != / ] || ROOT=""
-fi
+require_root_and_resolve_root
 [ -z "$SECRET_FILE" ] || [ -r "$SECRET_FILE" ] || die "cannot read --secret-file $SECRET_FILE"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rivulet-install.XXXXXX")"

@@ -318,3 +318,14 @@ service_stop() {
     none) ;;
   esac
 }
+
+# require_root_and_resolve_root: every script runs as root; --root DIR becomes an absolute path,
+# and --root / the same as no --root (ROOT="").
+require_root_and_resolve_root() {
+  [ "$(id -u)" = 0 ] || die "run as root (sudo sh $PROG ...)"
+  if [ -n "$ROOT" ]; then
+    [ -d "$ROOT" ] || die "--root $ROOT is not a directory"
+    ROOT="$(cd "$ROOT" && pwd)"
+    [ "$ROOT" != / ] || ROOT=""
+  fi
+}

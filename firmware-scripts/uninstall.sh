@@ -44,12 +44,7 @@ while [ "$#" -gt 0 ]; do
   shift
 done
 
-[ "$(id -u)" = 0 ] || die "run as root"
-if [ -n "$ROOT" ]; then
-  [ -d "$ROOT" ] || die "--root $ROOT is not a directory"
-  ROOT="$(cd "$ROOT" && pwd)"
-  [ "$ROOT" != / ] || ROOT=""
-fi
+require_root_and_resolve_root
 
 DATA=/var/lib/rivulet
 CONFIG=/etc/rivulet/agent.yaml

@@ -51,12 +51,7 @@ while [ "$#" -gt 0 ]; do
 done
 case "$HEALTH_TIMEOUT" in "" | *[!0-9]*) die "--health-timeout takes a number of seconds" ;; esac
 
-[ "$(id -u)" = 0 ] || die "run as root"
-if [ -n "$ROOT" ]; then
-  [ -d "$ROOT" ] || die "--root $ROOT is not a directory"
-  ROOT="$(cd "$ROOT" && pwd)"
-  [ "$ROOT" != / ] || ROOT=""
-fi
+require_root_and_resolve_root
 trap bundle_close EXIT
 trap 'exit 130' INT TERM
 

@@ -3,7 +3,7 @@
  * Lambda function was removed) must not stop the server: it keeps its records, says why in
  * DescribeDeliveryStream, refuses new records, and delivers again once UpdateDestination fixes it.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateDeliveryStreamCommand,
@@ -15,6 +15,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { bucketLines } from '../harness/buckets.js';
 
 const procs: IngestProcess[] = [];
 afterAll(async () => {
@@ -22,22 +23,6 @@ afterAll(async () => {
   procs[0]?.cleanup();
 });
 
-function lines(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(...readFileSync(p, 'utf8').split('\n').filter(Boolean));
-    }
-  };
-  try {
-    walk(root);
-  } catch {
-    return [];
-  }
-  return out;
-}
 
 describe('Firehose after a server config change', () => {
   it('keeps a delivery stream whose Lambda is gone, refuses records, and recovers through UpdateDestination', async () => {
@@ -86,8 +71,8 @@ describe('Firehose after a server config change', () => {
     await fh.send(new PutRecordBatchCommand({ DeliveryStreamName: 'cfg', Records: [{ Data: Buffer.from('c\n') }] }));
     const root = join(dataDir, 'firehose', 'buckets', 'cfg-bucket');
     const deadline = Date.now() + 15_000;
-    while (lines(root).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(lines(root).sort()).toEqual(['a', 'b', 'c']);
+    while (bucketLines(root).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(bucketLines(root).sort()).toEqual(['a', 'b', 'c']);
     expect((await fh.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'cfg' }))).DeliveryStreamDescription!.FailureDescription).toBeUndefined();
     fh.destroy();
     expect(await proc.stop()).toBe(0);

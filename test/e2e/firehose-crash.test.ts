@@ -3,12 +3,12 @@
  * buffers, in cut batches and in flight; restart on the same data directory; every record that
  * PutRecordBatch acknowledged must land in the bucket, and none twice.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { bucketObjects } from '../harness/buckets.js';
 
 const procs: IngestProcess[] = [];
 afterAll(async () => {
@@ -16,32 +16,16 @@ afterAll(async () => {
   procs[0]?.cleanup();
 });
 
-function objectsUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) out.push(p);
-    }
-  };
-  try {
-    walk(root);
-  } catch {
-    return [];
-  }
-  return out;
-}
 
-/** record id -> object files holding it */
+/** record id -> keys of the objects holding it */
 function delivered(root: string): Map<string, Set<string>> {
   const seen = new Map<string, Set<string>>();
-  for (const file of objectsUnder(root)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const [key, body] of bucketObjects(root)) {
+    for (const line of body.toString('utf8').split('\n')) {
       if (!line) continue;
       const id = (JSON.parse(line) as { id: string }).id;
       if (!seen.has(id)) seen.set(id, new Set());
-      seen.get(id)!.add(file);
+      seen.get(id)!.add(key);
     }
   }
   return seen;

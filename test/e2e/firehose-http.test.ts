@@ -6,13 +6,14 @@
  * the S3Configuration bucket under http-endpoint-failed/.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { bucketObjects } from '../harness/buckets.js';
 
 interface Received {
   path: string;
@@ -56,22 +57,6 @@ afterAll(async () => {
   await new Promise((r) => endpoint?.close(r));
 });
 
-function errorObjects(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  try {
-    walk(root);
-  } catch {
-    return [];
-  }
-  return out;
-}
 
 async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -146,10 +131,10 @@ describe('Firehose to an HTTP endpoint', () => {
     await fh.send(new PutRecordBatchCommand({ DeliveryStreamName: 'fails', Records: a.map((Data) => ({ Data })) }));
     await fh.send(new PutRecordBatchCommand({ DeliveryStreamName: 'large', Records: b.map((Data) => ({ Data })) }));
     const root = join(dataDir, 'firehose', 'buckets', 'http-errors');
-    await until(() => errorObjects(root).length >= 2);
-    const lines = errorObjects(root).flatMap((f) => {
-      expect(f.slice(root.length + 1)).toMatch(/^http-endpoint-failed\/\d{4}\/\d{2}\/\d{2}\/\d{2}\//);
-      return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rawData: string; errorCode: string; attemptsMade: number });
+    await until(() => bucketObjects(root).size >= 2);
+    const lines = [...bucketObjects(root)].flatMap(([key, body]) => {
+      expect(key).toMatch(/^http-endpoint-failed\/\d{4}\/\d{2}\/\d{2}\/\d{2}\//);
+      return body.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rawData: string; errorCode: string; attemptsMade: number });
     });
     const raw = lines.map((l) => Buffer.from(l.rawData, 'base64').toString()).sort();
     expect(raw).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);

@@ -3,7 +3,7 @@
  * @aws-sdk/client-firehose against a listening server whose clock the test drives: buffering
  * hints (interval and size), compression formats, naming, and the control plane's errors.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -22,6 +22,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
+import { bucketObjects, bucketRoot } from '../harness/buckets.js';
 
 let srv: InProcessServer;
 let fh: FirehoseClient;
@@ -36,23 +37,7 @@ afterAll(async () => {
 });
 
 function listObjects(bucket: string): string[] {
-  const root = join(srv.dataDir, 'firehose', 'buckets', bucket);
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) out.push(p.slice(root.length + 1));
-    }
-  };
-  walk(root);
-  return out.sort();
+  return [...bucketObjects(bucketRoot(srv.dataDir, bucket)).keys()];
 }
 
 async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {

@@ -5,14 +5,13 @@
  * format-conversion-failed error output while the rest are delivered; a table the catalog does
  * not hold is refused at CreateDeliveryStream.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
+import { bucketObjects as readBucket, bucketRoot } from '../harness/buckets.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/firehose';
 const COLUMNS = [
@@ -38,23 +37,7 @@ afterAll(async () => {
 
 /** Relative path -> bytes of every object in a directory bucket. */
 function bucketObjects(bucket: string): Map<string, Buffer> {
-  const root = join(srv.dataDir, 'firehose', 'buckets', bucket);
-  const out = new Map<string, Buffer>();
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) out.set(relative(root, p), readFileSync(p));
-    }
-  };
-  walk(root);
-  return out;
+  return readBucket(bucketRoot(srv.dataDir, bucket));
 }
 
 async function waitFor<T>(fn: () => T | undefined | null | false, what: string, timeoutMs = 10_000): Promise<T> {

@@ -4,14 +4,13 @@
  * that cannot load goes, after its retry window, to the error output bucket (a directory bucket)
  * as error-envelope lines carrying the records, and does not hold up the batches behind it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
 import { startPostgres, type PgServer } from '../harness/postgres.js';
+import { bucketObjects as readBucket, bucketRoot } from '../harness/buckets.js';
 
 const ROLE = 'arn:aws:iam::000000000000:role/firehose';
 const ERROR_BUCKET = 'pg-errors';
@@ -49,23 +48,7 @@ async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what:
 
 /** Relative path -> contents of every object in a directory bucket. */
 function bucketObjects(bucket: string): Map<string, string> {
-  const root = join(srv.dataDir, 'firehose', 'buckets', bucket);
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) out.set(relative(root, p), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(root);
-  return out;
+  return new Map([...readBucket(bucketRoot(srv.dataDir, bucket))].map(([k, v]) => [k, v.toString('utf8')]));
 }
 
 interface Reading {

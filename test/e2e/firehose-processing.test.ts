@@ -3,13 +3,14 @@
  * module) returning Ok, Dropped and ProcessingFailed, jq-style partition keys plus the Lambda's
  * partition keys, dynamic-partitioning prefixes, and the error output for failed records.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
 import { tempDir } from '../harness/ingest.js';
+import { bucketObjects } from '../harness/buckets.js';
 
 let srv: InProcessServer;
 let fh: FirehoseClient;
@@ -40,16 +41,7 @@ afterAll(async () => {
 });
 
 function objects(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) out.set(relative(root, p), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(root);
-  return out;
+  return new Map([...bucketObjects(root)].map(([k, v]) => [k, v.toString('utf8')]));
 }
 
 describe('Firehose transformation and dynamic partitioning', () => {

@@ -13,11 +13,11 @@ import {
   type FirehoseClient,
 } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { uncompressSync } from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockFirehose } from '../harness/clients.js';
 import { startInProcess, type InProcessServer } from '../harness/in-process.js';
 import { startRadosgw, type S3Server } from '../harness/radosgw.js';
+import { unblockHadoopSnappy, unframeSnappy } from '../fixtures/snappy-formats.js';
 
 const START_TIMEOUT_MS = 180_000;
 const DATA_BUCKET = 'rivulet-fh-data';
@@ -81,57 +81,6 @@ async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what:
   }
 }
 
-// CRC-32C (Castagnoli), written out here so the test does not trust the server's encoder.
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  return c >>> 0;
-});
-function maskedCrc32c(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  crc = (crc ^ 0xffffffff) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
-
-/** google/snappy framing_format.txt: stream identifier, then compressed (0x00) / uncompressed (0x01) chunks. */
-function unframeSnappy(body: Buffer): Buffer {
-  expect(body.subarray(0, 10).equals(Buffer.from([0xff, 0x06, 0x00, 0x00, ...Buffer.from('sNaPpY')]))).toBe(true);
-  const out: Buffer[] = [];
-  for (let at = 10; at < body.length; ) {
-    const type = body[at]!;
-    const length = body.readUIntLE(at + 1, 3);
-    const chunk = body.subarray(at + 4, at + 4 + length);
-    at += 4 + length;
-    if (type === 0xfe || (type >= 0x80 && type <= 0xfd)) continue; // padding and skippable chunks
-    if (type !== 0x00 && type !== 0x01) throw new Error(`unexpected snappy chunk type ${type}`);
-    const data = type === 0x00 ? (uncompressSync(chunk.subarray(4)) as Buffer) : chunk.subarray(4);
-    expect(data.length).toBeLessThanOrEqual(65536);
-    expect(chunk.readUInt32LE(0)).toBe(maskedCrc32c(data));
-    out.push(data);
-  }
-  return Buffer.concat(out);
-}
-
-/** Hadoop BlockCompressorStream: per block, BE uncompressed length, then (BE length, raw snappy) pieces. */
-function unblockHadoopSnappy(body: Buffer): Buffer {
-  const out: Buffer[] = [];
-  for (let at = 0; at < body.length; ) {
-    const blockBytes = body.readUInt32BE(at);
-    at += 4;
-    let got = 0;
-    while (got < blockBytes) {
-      const length = body.readUInt32BE(at);
-      const data = uncompressSync(body.subarray(at + 4, at + 4 + length)) as Buffer;
-      at += 4 + length;
-      got += data.length;
-      out.push(data);
-    }
-    expect(got).toBe(blockBytes);
-  }
-  return Buffer.concat(out);
-}
-
 const NAME_TIME = '\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}';
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const keyPattern = (prefix: string, stream: string, ext: string) =>
@@ -179,7 +128,7 @@ const sortedLines = (records: Buffer[]) => Buffer.concat(records).toString('utf8
 describe('Firehose to S3 (radosgw)', () => {
   for (const [format, ext, decode] of [
     ['GZIP', '.gz', (b: Buffer) => gunzipSync(b)],
-    ['Snappy', '.snappy', unframeSnappy],
+    ['Snappy', '.snappy', (b: Buffer) => unframeSnappy(b).body],
     ['HADOOP_SNAPPY', '.snappy', unblockHadoopSnappy],
   ] as const) {
     it(`delivers ${format} objects that decode to exactly the input records`, async () => {

@@ -3,13 +3,14 @@
  * stream (before a restart, across a reshard, and while the server is down) all reach the bucket,
  * none twice; PutRecord on a stream-sourced delivery stream is refused as AWS refuses it.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordCommand as FirehosePut } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stockFirehose, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+import { bucketLines } from '../harness/buckets.js';
 
 const procs: IngestProcess[] = [];
 afterAll(async () => {
@@ -18,20 +19,7 @@ afterAll(async () => {
 });
 
 function deliveredIds(root: string): string[] {
-  const ids: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else for (const line of readFileSync(p, 'utf8').split('\n')) if (line) ids.push((JSON.parse(line) as { id: string }).id);
-    }
-  };
-  try {
-    walk(root);
-  } catch {
-    return [];
-  }
-  return ids;
+  return bucketLines(root).map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 async function putIds(endpoint: string, ids: string[]): Promise<void> {
