@@ -80,6 +80,18 @@ export const ERRORS = {
   FIREHOSE_DELIVERY: { status: 500, awsType: 'InternalFailure', template: 'Delivery to {destination} failed: {message}' },
   FIREHOSE_TRANSFORM: { status: 500, awsType: 'InternalFailure', template: 'Data transformation failed: {message}' },
   FIREHOSE_FORMAT_CONVERSION: { status: 500, awsType: 'InternalFailure', template: 'Format conversion failed: {message}' },
+  // Analytics (KinesisAnalytics_20150814)
+  ANALYTICS_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: '{message}' },
+  ANALYTICS_IN_USE: { status: 400, awsType: 'ResourceInUseException', template: '{message}' },
+  ANALYTICS_INVALID_ARGUMENT: { status: 400, awsType: 'InvalidArgumentException', template: '{message}' },
+  ANALYTICS_INVALID_CONFIGURATION: { status: 400, awsType: 'InvalidApplicationConfigurationException', template: '{message}' },
+  /** The application code does not parse or compile; the message carries the line and column. */
+  ANALYTICS_CODE: { status: 400, awsType: 'CodeValidationException', template: '{message}' },
+  ANALYTICS_CONCURRENT_MODIFICATION: { status: 400, awsType: 'ConcurrentModificationException', template: '{message}' },
+  ANALYTICS_LIMIT: { status: 400, awsType: 'LimitExceededException', template: '{message}' },
+  ANALYTICS_UNABLE_TO_DETECT_SCHEMA: { status: 400, awsType: 'UnableToDetectSchemaException', template: '{message}' },
+  ANALYTICS_UNSUPPORTED: { status: 400, awsType: 'UnsupportedOperationException', template: '{message}' },
+  ANALYTICS_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Analytics storage failure: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

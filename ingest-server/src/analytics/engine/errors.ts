@@ -10,7 +10,7 @@
 import type { Position } from '../sql/index.js';
 
 /** Names written to `error_stream.ERROR_NAME`. */
-export type SqlRuntimeErrorName = 'TypeCoercion' | 'DivisionByZero' | 'InvalidArgument';
+export type SqlRuntimeErrorName = 'TypeCoercion' | 'DivisionByZero' | 'InvalidArgument' | 'SchemaMismatch' | 'LateRow';
 
 /** One row could not be evaluated. The application keeps running; the row goes to error_stream. */
 export class SqlRuntimeError extends Error {
