@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '@rivulet/shared';
 import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
+import { AnalyticsService, registerAnalyticsRoutes } from './analytics/index.js';
 import { FirehoseService, registerFirehoseRoutes } from './firehose/index.js';
 import { AwsJsonRouter } from './plugins/aws-json.js';
 import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
@@ -41,6 +42,7 @@ export interface RivuletServer {
   /** Video Streams; `video.fragments` is the FragmentWriter (PutMedia) and FragmentReader (reads). */
   video: VideoService;
   firehose: FirehoseService;
+  analytics: AnalyticsService;
   authMode: 'sigv4' | 'none';
   listen(): Promise<Listener>;
   close(): Promise<void>;
@@ -113,6 +115,26 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     await streams.close();
     throw err;
   }
+  let analytics: AnalyticsService;
+  try {
+    analytics = await AnalyticsService.open({
+      clock,
+      logger: logger.child({ service: 'analytics' }),
+      dataDir: config.dataDir,
+      syncWrites: config.syncWrites,
+      region: config.region,
+      accountId: config.accountId,
+      config: config.analytics,
+      functions: config.firehose.functions,
+      streams,
+      firehose,
+    });
+  } catch (err) {
+    await firehose.close();
+    await video.close();
+    await streams.close();
+    throw err;
+  }
   try {
     registerErrorHandler(app, config.bodyLimitBytes);
     app.addHook('onSend', async (request, reply) => {
@@ -125,6 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     const router = new AwsJsonRouter();
     registerStreamsRoutes(router, streams);
     registerFirehoseRoutes(router, firehose);
+    registerAnalyticsRoutes(router, analytics);
     router.register(app);
     registerVideoRoutes(app, video);
     registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }) });
@@ -138,6 +161,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     });
     await app.ready();
   } catch (err) {
+    await analytics.close();
     await firehose.close();
     await video.close();
     await streams.close();
@@ -149,6 +173,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     streams,
     video,
     firehose,
+    analytics,
     authMode,
     async listen() {
       if (!handler) throw new ConfigError('fastify did not hand over its request handler');
@@ -161,12 +186,15 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
       streams.start();
       video.start();
       firehose.start();
+      analytics.start();
       return listener;
     },
     async close() {
       await listener?.close();
       await app.close();
-      // Firehose first: its stream sources read from the streams service.
+      // Analytics first: it reads streams and writes to streams and Firehose; then Firehose,
+      // whose stream sources read from the streams service.
+      await analytics.close();
       await firehose.close();
       await streams.close();
       await video.close();

@@ -67,6 +67,24 @@ export const FirehoseConfig = Type.Object({
 });
 export type FirehoseConfig = Static<typeof FirehoseConfig>;
 
+export const AnalyticsConfig = Type.Object({
+  /** KDA: 50 applications per account and region by default. */
+  applicationLimit: Type.Integer({ minimum: 1, default: 50 }),
+  /** How often a running application looks for new input records when it has caught up. */
+  pollIntervalMs: Type.Integer({ minimum: 1, default: 20 }),
+  /** How long a put may take from its arrival stamp to its commit; the input watermark trails the tip by this much. */
+  commitSkewMs: Type.Integer({ minimum: 0, default: 20 }),
+  /** How long an event-time or stagger window stays open after its end for late rows. */
+  graceMs: Type.Integer({ minimum: 0, default: 0 }),
+  /** A snapshot of every operator's state is written at most this often while input flows. */
+  snapshotIntervalMs: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** Output deliveries are retried with backoff up to this cap between tries. */
+  maxRetryDelayMs: Type.Integer({ minimum: 10, default: 10_000 }),
+  /** Records read per shard per poll. */
+  readLimit: Type.Integer({ minimum: 1, maximum: 10_000, default: 10_000 }),
+});
+export type AnalyticsConfig = Static<typeof AnalyticsConfig>;
+
 export const ServerConfig = Type.Object({
   host: Type.String({ default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 4567 }),
@@ -83,6 +101,7 @@ export const ServerConfig = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
   streams: Type.Object(StreamsConfig.properties, { default: {} }),
   firehose: Type.Object(FirehoseConfig.properties, { default: {} }),
+  analytics: Type.Object(AnalyticsConfig.properties, { default: {} }),
 });
 export type ServerConfig = Static<typeof ServerConfig>;
 

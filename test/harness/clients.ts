@@ -1,6 +1,7 @@
 /** Real AWS SDK v3 clients pointed at a test server. */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisAnalyticsClient } from '@aws-sdk/client-kinesis-analytics';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -24,4 +25,9 @@ export function http1Kinesis(endpoint: string, credentials = TEST_CREDENTIALS): 
 /** The stock Firehose client: only endpoint, region and credentials. */
 export function stockFirehose(endpoint: string, credentials = TEST_CREDENTIALS): FirehoseClient {
   return new FirehoseClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+}
+
+/** The stock Kinesis Data Analytics (SQL, v1) client: only endpoint, region and credentials. */
+export function stockAnalytics(endpoint: string, credentials = TEST_CREDENTIALS): KinesisAnalyticsClient {
+  return new KinesisAnalyticsClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 }

@@ -223,6 +223,11 @@ export class FirehoseService {
     if (this.started) source?.start();
   }
 
+  /** Reads an object from a bucket as Firehose resolves it (a directory, or S3-compatible storage). */
+  async readObject(bucket: string, key: string): Promise<Buffer> {
+    return this.sink(bucket).get(key);
+  }
+
   private sink(bucket: string): ObjectSink {
     let sink = this.sinks.get(bucket);
     if (sink) return sink;

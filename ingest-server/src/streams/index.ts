@@ -3,4 +3,5 @@ export { StreamsService } from './service.js';
 export { registerStreamsRoutes, STREAMS_ACTIONS } from './routes.js';
 export { LevelShardStore } from './level-shard-store.js';
 export type { ShardStore } from './store.js';
+export type { InternalRecord, InternalRead } from './records.js';
 export type { StreamsDeps, StreamKeys } from './deps.js';

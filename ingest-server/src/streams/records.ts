@@ -30,6 +30,21 @@ export type IteratorType = 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'A
 export const MAX_GET_RECORDS = 10_000;
 export const MAX_GET_BYTES = 10 * 1024 * 1024;
 
+/** One record as an in-process consumer reads it (`RecordsService.readFrom`). */
+export interface InternalRecord {
+  position: number;
+  arrivalMs: number;
+  data: Buffer;
+}
+
+export interface InternalRead {
+  records: InternalRecord[];
+  /** The position to read from next. */
+  next: number;
+  /** The shard is closed (by a reshard) and every record of it has been read. */
+  ended: boolean;
+}
+
 interface PendingShard {
   shard: ShardRuntime;
   records: ChunkInput[];
@@ -243,6 +258,39 @@ export class RecordsService {
       out.text(`,"NextShardIterator":"${nextToken}"}`);
     }
     return out;
+  }
+
+  /**
+   * In-process read for the server's own consumers (Analytics applications): the records of one
+   * shard from `position` on, decoded, without the JSON body and without the GetRecords rate
+   * limit, which is a per-client Kinesis quota. `ended` says the shard is closed and read to its end.
+   */
+  async readFrom(stream: StreamRuntime, shardIndex: number, position: number, limit: number): Promise<InternalRead> {
+    const shard = stream.shards.get(shardIndex);
+    if (!shard) throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardIdFor(shardIndex), stream: stream.doc.name, account: this.deps.accountId });
+    const endingPosition = shard.doc.endingPosition;
+    const records: InternalRecord[] = [];
+    let next = position;
+    for (const chunk of await this.chunksFrom(stream, shard, position, limit)) {
+      const entries = decodeChunk(chunk.body, chunk.count, this.deps.keys);
+      for (let i = Math.max(0, position - chunk.firstPosition); i < entries.length && records.length < limit; i++) {
+        const at = chunk.firstPosition + i;
+        if (endingPosition !== null && at > endingPosition) break;
+        const entry = entries[i]!;
+        const base64 = Buffer.from(entry.dataBase64.buffer, entry.dataBase64.byteOffset, entry.dataBase64.byteLength).toString('latin1');
+        records.push({ position: at, arrivalMs: chunk.arrivalMs, data: Buffer.from(base64, 'base64') });
+        next = at + 1;
+      }
+    }
+    return { records, next, ended: endingPosition !== null && next > endingPosition };
+  }
+
+  /** Where a read starts: the oldest retained record, or the first one at or after `timestampMs`. */
+  async startPosition(stream: StreamRuntime, shardIndex: number, from: { kind: 'TRIM_HORIZON' } | { kind: 'AT_TIMESTAMP'; timestampMs: number }): Promise<number> {
+    const shard = stream.shards.get(shardIndex);
+    if (!shard) throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardIdFor(shardIndex), stream: stream.doc.name, account: this.deps.accountId });
+    if (from.kind === 'TRIM_HORIZON') return 0;
+    return (await this.deps.store.positionAtTime(stream.doc.id, shardIndex, from.timestampMs)) ?? shard.nextPosition;
   }
 
   /** Chunks from `position` on: none at the tip, the tail cache when it covers, else the store. */

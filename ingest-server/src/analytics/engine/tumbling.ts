@@ -1,51 +1,61 @@
 /**
- * Incremental tumbling-window GROUP BY: `GROUP BY key, STEP(ROWTIME BY INTERVAL '60' SECOND)`
- * or `GROUP BY key, FLOOR(ROWTIME TO MINUTE)`.
+ * Incremental tumbling-window GROUP BY, as a `RowOperator`.
  *
  * Owns: state per (window, group key); `push` folds one row into it in O(1); `advance` closes
  * every window whose end is at or before `watermark - graceMs`, emits its rows in window order
- * (groups in first-seen order within a window) and frees its state.
- * Semantics:
- * - Windows are aligned to the epoch: a row belongs to [floor(ROWTIME / size) * size, + size).
- * - An output row's ROWTIME is the window's end (SQLstream, on which KDA is built: a GROUP BY
- *   row becomes visible when its period closes). The window key itself (the STEP or FLOOR
- *   expression) selects the window's start.
- * - Late rows: a row whose window was already closed by `advance` is dropped, counted in
- *   `lateRows`, and `push` returns 'late' so the caller can route it (e.g. to error_stream).
- * - A row that fails to evaluate (SqlRuntimeError) throws from `push` before any state
- *   changes; an output row that fails is returned in `errors`, and the others still emit.
- * Does not own: watermarks (the caller decides when time has passed), I/O, or checkpoints.
+ * (groups in first-seen order within a window) and frees its state; `snapshot`/`restore`.
+ * Does not own: watermarks (the caller decides when time has passed), I/O, or persistence.
+ *
+ * Which window:
+ * - ROWTIME window: `GROUP BY key, STEP(ROWTIME BY INTERVAL '60' SECOND)` or
+ *   `FLOOR(ROWTIME TO MINUTE)`. Any other GROUP BY item is a key, including an event-time
+ *   `FLOOR(EVENT_TIME TO MINUTE)`: the form AWS recommends (Developer Guide, "Stagger Windows",
+ *   "Partial Results with Tumbling Windows") groups by event time and ROWTIME together.
+ * - EVENT-TIME window (a Rivulet extension: KDA requires a GROUP BY on "a monotonic expression
+ *   based on ROWTIME", SQL Reference, "COUNT"): with no ROWTIME window, one
+ *   `STEP(ts BY INTERVAL ...)` or `FLOOR(ts TO unit)` over a TIMESTAMP expression `ts`. Rows
+ *   bucket by `ts`; windows still close on `advance`, whose watermark is ROWTIME time.
+ * Windows are aligned to the epoch: a row belongs to [floor(t / size) * size, + size).
+ *
+ * Output ROWTIME:
+ * - ROWTIME window: the window's end. The AWS guide's tumbling result table (Developer Guide,
+ *   "Stagger Windows", "Partial Results with Tumbling Windows") shows the rows of the windows
+ *   11:00-11:01 and 11:01-11:02 with ROWTIME 11:01:00 and 11:02:00.
+ * - Event-time window: the watermark of the `advance` that closed it, the ROWTIME-clock moment
+ *   the row came to exist. The window end is an event time, which may lag ROWTIME by hours and
+ *   would put rows behind what downstream operators were already told had passed. Watermarks
+ *   that emit strictly increase, so these ROWTIMEs are non-decreasing. A drain,
+ *   `advance(Infinity)`, has no clock value: its rows carry max(window end, last ROWTIME).
+ *
+ * Errors go to `out.error` and the operator carries on:
+ * - LATE ROWS: a row whose window has already closed (its end is at or before the last
+ *   `watermark - graceMs`) is not counted; it is reported as `LateRow` with the row, and
+ *   counted in `lateRows`. Within the grace period a row still counts.
+ * - A NULL event time is `InvalidArgument`; a row that fails to evaluate (key, aggregate
+ *   argument, WHERE) is reported with its error and leaves no trace in the state.
+ * - An output row that fails (HAVING, a SELECT expression) is reported with no input row; the
+ *   other rows of the window still emit.
  */
 import type { Expr, Select } from '../sql/index.js';
-import type { Accumulator, AggregateSpec } from './aggregates.js';
-import { aggregateSpec } from './aggregates.js';
+import type { CheckpointAccumulator } from './aggregates.js';
+import { badSnapshot, compileGroupOutputs, decodeValue, encodeValue, groupKeyOf } from './aggregates.js';
 import { SqlCompileError, SqlRuntimeError } from './errors.js';
-import type { Compiled, Scope } from './expr.js';
-import { AGGREGATE_NAMES, compileExpr, resolveColumn } from './expr.js';
+import type { Scope } from './expr.js';
+import { compileExpr } from './expr.js';
 import { stepFloor } from './functions.js';
+import type { Emitter, RowOperator } from './operator.js';
 import type { Row, Value, ValueType } from './values.js';
 
 export interface TumblingOptions {
-  /** How long after a window's end it stays open for late rows. Default 0. */
+  /** How long after a window's end (in watermark time) it stays open for late rows. Default 0. */
   readonly graceMs?: number;
 }
 
-export type PushResult = 'accepted' | 'filtered' | 'late';
-
-export interface TumblingEmit {
-  readonly rows: Row[];
-  /** Output rows that failed to evaluate, with the window they belong to. */
-  readonly errors: { readonly error: SqlRuntimeError; readonly windowEndMs: number }[];
-}
-
-export interface TumblingOperator {
-  /** Output column names, in SELECT order. */
-  readonly columns: readonly string[];
-  readonly types: readonly ValueType[];
+export interface TumblingOperator extends RowOperator {
   readonly windowSizeMs: number;
-  push(row: Row): PushResult;
-  advance(watermarkMs: number): TumblingEmit;
-  /** Rows dropped so far because their window had already closed. */
+  /** Whether rows bucket by an event-time column rather than ROWTIME. */
+  readonly eventTime: boolean;
+  /** Rows reported as LateRow so far because their window had already closed. */
   readonly lateRows: number;
   /** Windows holding state. */
   readonly openWindows: number;
@@ -53,180 +63,203 @@ export interface TumblingOperator {
 
 interface Group {
   readonly keys: readonly Value[];
-  readonly accumulators: Accumulator[];
+  readonly accumulators: CheckpointAccumulator[];
+}
+
+/** JSON shape of `snapshot()`. Times may be ±Infinity, hence encoded like values. */
+interface TumblingState {
+  readonly closedThroughMs: unknown;
+  readonly lastRowtimeMs: unknown;
+  readonly lateRows: number;
+  /** [window start, [[encoded keys, accumulator states]...]] in window insertion order. */
+  readonly windows: [number, [unknown[], unknown[]][]][];
 }
 
 const FIXED_UNIT_MS: Readonly<Record<string, number>> = { SECOND: 1_000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
 
-/** Window size when `e` is a tumbling-window key over ROWTIME, else undefined. */
-function windowSizeOf(e: Expr): number | undefined {
-  if (e.kind === 'step' && e.operand.kind === 'rowtime' && e.by.kind === 'interval') {
+/** Window size of `e` when it is STEP/FLOOR over a time operand accepted by `operandOk`. */
+function windowSizeOf(e: Expr, operandOk: (operand: Expr) => boolean): number | undefined {
+  if (e.kind === 'step' && e.by.kind === 'interval' && operandOk(e.operand)) {
     if (e.by.ms === undefined || e.by.ms <= 0) throw new SqlCompileError('the STEP of a window must be a positive day-time INTERVAL', e.by.pos);
     return e.by.ms;
   }
-  if (e.kind === 'timeFloor' && e.fn === 'FLOOR' && e.operand.kind === 'rowtime') {
+  if (e.kind === 'timeFloor' && e.fn === 'FLOOR' && operandOk(e.operand)) {
     const ms = FIXED_UNIT_MS[e.unit];
-    if (ms === undefined) throw new SqlCompileError(`a tumbling window cannot be FLOOR(ROWTIME TO ${e.unit})`, e.pos);
+    if (ms === undefined) throw new SqlCompileError(`a tumbling window cannot be FLOOR(... TO ${e.unit})`, e.pos);
     return ms;
   }
   return undefined;
 }
 
-/**
- * Structural key of an expression, so that a SELECT item can be matched with a GROUP BY item:
- * positions are ignored and columns compare by the slot they resolve to (`s.price` = `price`).
- */
-function canonical(e: Expr, scope: Scope): string {
-  return JSON.stringify(e, (key, v: unknown) => {
-    if (key === 'pos') return undefined;
-    const node = v as { kind?: unknown; table?: string; name?: string; pos?: Expr['pos'] } | null;
-    if (node?.kind === 'rowtime') return { kind: 'rowtime' };
-    if (node?.kind === 'column' && node.name !== undefined && node.pos) {
-      try {
-        return { kind: 'column', slot: resolveColumn(scope, node.table, node.name, node.pos) };
-      } catch {
-        return { kind: 'column', table: node.table, name: node.name };
-      }
-    }
-    return v;
-  });
+interface WindowChoice {
+  readonly expr: Expr;
+  readonly sizeMs: number;
+  /** The event-time operand, compiled; absent for a ROWTIME window. */
+  readonly eventTime?: (row: Row) => Value;
 }
 
-function outputName(item: Extract<Select['items'][number], { kind: 'expr' }>, index: number): string {
-  if (item.alias !== undefined) return item.alias;
-  if (item.expr.kind === 'column') return item.expr.name;
-  if (item.expr.kind === 'rowtime') return 'ROWTIME';
-  return `EXPR$${index}`;
+function chooseWindow(groupBy: readonly Expr[], scope: Scope, select: Select): WindowChoice {
+  const byRowtime = groupBy.flatMap((expr) => {
+    const sizeMs = windowSizeOf(expr, (o) => o.kind === 'rowtime');
+    return sizeMs === undefined ? [] : [{ expr, sizeMs }];
+  });
+  if (byRowtime.length > 1) throw new SqlCompileError('GROUP BY has more than one window over ROWTIME', byRowtime[1]?.expr.pos ?? select.pos);
+  if (byRowtime[0]) return byRowtime[0];
+  const byEventTime = groupBy.flatMap((expr) => {
+    let operand: ((row: Row) => Value) | undefined;
+    const sizeMs = windowSizeOf(expr, (o) => {
+      const c = compileExpr(o, scope);
+      operand = c.fn;
+      return c.type === 'TIMESTAMP';
+    });
+    return sizeMs === undefined || !operand ? [] : [{ expr, sizeMs, eventTime: operand }];
+  });
+  if (byEventTime.length > 1) throw new SqlCompileError('GROUP BY has more than one event-time window', byEventTime[1]?.expr.pos ?? select.pos);
+  if (byEventTime[0]) return byEventTime[0];
+  throw new SqlCompileError(
+    'a streaming GROUP BY needs STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO unit), or the same over a TIMESTAMP column',
+    groupBy[0]?.pos ?? select.pos,
+  );
 }
 
 /** Builds the operator for a SELECT with a tumbling-window GROUP BY, reading rows of `scope`. */
 export function tumbling(select: Select, scope: Scope, options: TumblingOptions = {}): TumblingOperator {
   const graceMs = options.graceMs ?? 0;
-  const groupBy = select.groupBy ?? [];
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) throw new SqlCompileError(`graceMs must be a finite number >= 0, found ${graceMs}`, select.pos);
   if (select.windowedBy) throw new SqlCompileError('WINDOWED BY STAGGER is not a tumbling window', select.pos);
+  const groupBy = select.groupBy ?? [];
+  const window = chooseWindow(groupBy, scope, select);
+  const size = window.sizeMs;
+  const eventTimeFn = window.eventTime;
 
-  let windowSizeMs: number | undefined;
-  let windowKey: Expr | undefined;
-  const keyExprs: Expr[] = [];
-  for (const e of groupBy) {
-    const size = windowSizeOf(e);
-    if (size === undefined) {
-      keyExprs.push(e);
-    } else if (windowKey) {
-      throw new SqlCompileError('GROUP BY has more than one window over ROWTIME', e.pos);
-    } else {
-      windowSizeMs = size;
-      windowKey = e;
-    }
-  }
-  if (!windowKey || windowSizeMs === undefined) {
-    throw new SqlCompileError('a streaming GROUP BY needs STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO unit)', groupBy[0]?.pos ?? select.pos);
-  }
-  const size = windowSizeMs;
-
-  const where = select.where && compileExpr(select.where, scope);
+  const where = select.where && compileExpr(select.where, scope).fn;
+  const keyExprs = groupBy.filter((e) => e !== window.expr);
   const keys = keyExprs.map((e) => compileExpr(e, scope));
   const keyFns = keys.map((k) => k.fn);
-
   // The output side reads a "group row": values = [windowStart, ...keys, ...aggregates].
-  const slotOf = new Map<string, number>([[canonical(windowKey, scope), 0]]);
-  const slotTypes: ValueType[] = ['TIMESTAMP'];
-  keyExprs.forEach((e, i) => {
-    slotOf.set(canonical(e, scope), i + 1);
-    slotTypes.push(keys[i]?.type ?? 'NULL');
-  });
-  const aggregates: AggregateSpec[] = [];
-  const groupScope: Scope = { columns: [], tables: scope.tables, unresolvedReason: 'must appear in GROUP BY or inside an aggregate' };
-  const substitute = (e: Expr): Compiled | undefined => {
-    const key = canonical(e, scope);
-    let slot = slotOf.get(key);
-    if (slot === undefined && e.kind === 'call' && !e.over && AGGREGATE_NAMES.has(e.name)) {
-      const arg = e.star ? undefined : e.args[0] && compileExpr(e.args[0], scope);
-      const spec = aggregateSpec(e, arg);
-      slot = slotTypes.length;
-      slotOf.set(key, slot);
-      slotTypes.push(spec.type);
-      aggregates.push(spec);
-    }
-    if (slot !== undefined) {
-      const i = slot;
-      return { type: slotTypes[i] ?? 'NULL', fn: (row) => row.values[i] ?? null };
-    }
-    if (e.kind === 'rowtime') return { type: 'TIMESTAMP', fn: (row) => row.rowtime };
-    return undefined;
-  };
-
-  const columns: string[] = [];
-  const outputs = select.items.map((item, i) => {
-    if (item.kind === 'star') throw new SqlCompileError('SELECT * cannot be used with GROUP BY', item.pos);
-    columns.push(outputName(item, i));
-    return compileExpr(item.expr, groupScope, { substitute });
-  });
-  const having = select.having && compileExpr(select.having, groupScope, { substitute }).fn;
-  const outputFns = outputs.map((o) => o.fn);
+  const group = compileGroupOutputs(
+    select,
+    scope,
+    [{ expr: window.expr, type: 'TIMESTAMP' }, ...keyExprs.map((expr, i) => ({ expr, type: keys[i]?.type ?? ('NULL' as ValueType) }))],
+    'must appear in GROUP BY or inside an aggregate',
+  );
+  const { aggregates, outputs, having } = group;
   const argFns = aggregates.map((a) => a.arg?.fn);
-  const keyCount = keys.length;
+  const keyCount = keyFns.length;
+  const argCount = argFns.length;
 
-  const windows = new Map<number, Map<unknown, Group>>();
+  let windows = new Map<number, Map<unknown, Group>>();
   let closedThroughMs = -Infinity;
+  let lastRowtimeMs = -Infinity;
   let lateRows = 0;
-  const args: Value[] = new Array<Value>(argFns.length).fill(null);
+  const args: Value[] = new Array<Value>(argCount).fill(null);
+  const keyValues: Value[] = new Array<Value>(keyCount).fill(null);
 
-  function push(row: Row): PushResult {
-    if (where && where.fn(row) !== true) return 'filtered';
-    const start = stepFloor(row.rowtime, size);
-    if (start + size <= closedThroughMs) {
-      lateRows++;
-      return 'late';
+  function push(row: Row, out: Emitter): void {
+    let start: number;
+    try {
+      if (where && where(row) !== true) return;
+      let t: Value = row.rowtime;
+      if (eventTimeFn) {
+        t = eventTimeFn(row);
+        if (t === null) throw new SqlRuntimeError('InvalidArgument', 'the event time of the GROUP BY window is NULL');
+      }
+      start = stepFloor(t as number, size);
+      if (start + size <= closedThroughMs) {
+        lateRows++;
+        out.error(new SqlRuntimeError('LateRow', `row for the window starting at ${new Date(start).toISOString()} came after it closed`), row);
+        return;
+      }
+      // Evaluate everything before touching state, so a failing row leaves no trace.
+      for (let i = 0; i < keyCount; i++) keyValues[i] = keyFns[i]!(row);
+      for (let i = 0; i < argCount; i++) args[i] = argFns[i]?.(row) ?? null;
+    } catch (err) {
+      if (!(err instanceof SqlRuntimeError)) throw err;
+      out.error(err, row);
+      return;
     }
-    // Evaluate everything before touching state, so a failing row leaves no trace.
-    const keyValues = keyFns.map((f) => f(row));
-    for (let i = 0; i < argFns.length; i++) args[i] = argFns[i]?.(row) ?? null;
     let groups = windows.get(start);
     if (!groups) {
       groups = new Map();
       windows.set(start, groups);
     }
-    const groupKey = keyCount === 0 ? '' : keyCount === 1 ? keyValues[0] : JSON.stringify(keyValues);
-    let group = groups.get(groupKey);
-    if (!group) {
-      group = { keys: keyValues, accumulators: aggregates.map((a) => a.create()) };
-      groups.set(groupKey, group);
+    const groupKey = keyCount === 0 ? '' : groupKeyOf(keyValues);
+    let g = groups.get(groupKey);
+    if (!g) {
+      g = { keys: keyValues.slice(), accumulators: aggregates.map((a) => a.create()) };
+      groups.set(groupKey, g);
     }
-    for (let i = 0; i < args.length; i++) group.accumulators[i]?.add(args[i] ?? null);
-    return 'accepted';
+    for (let i = 0; i < argCount; i++) g.accumulators[i]!.add(args[i] ?? null);
   }
 
-  function advance(watermarkMs: number): TumblingEmit {
-    const rows: Row[] = [];
-    const errors: { error: SqlRuntimeError; windowEndMs: number }[] = [];
+  function advance(watermarkMs: number, out: Emitter): void {
     const threshold = watermarkMs - graceMs;
-    if (threshold <= closedThroughMs) return { rows, errors };
+    if (!(threshold > closedThroughMs)) return;
     closedThroughMs = threshold;
     const closing = [...windows.keys()].filter((start) => start + size <= threshold).sort((a, b) => a - b);
     for (const start of closing) {
       const end = start + size;
-      for (const group of windows.get(start)?.values() ?? []) {
-        const groupRow: Row = { rowtime: end, values: [start, ...group.keys, ...group.accumulators.map((a) => a.result())] };
+      let rowtime = end;
+      if (eventTimeFn) rowtime = Number.isFinite(watermarkMs) ? watermarkMs : Math.max(end, lastRowtimeMs);
+      lastRowtimeMs = rowtime;
+      for (const g of windows.get(start)?.values() ?? []) {
+        const groupRow: Row = { rowtime, values: [start, ...g.keys, ...g.accumulators.map((a) => a.result())] };
+        let values: Value[];
         try {
           if (having && having(groupRow) !== true) continue;
-          rows.push({ rowtime: end, values: outputFns.map((f) => f(groupRow)) });
+          values = outputs.map((f) => f(groupRow));
         } catch (err) {
           if (!(err instanceof SqlRuntimeError)) throw err;
-          errors.push({ error: err, windowEndMs: end });
+          out.error(err, undefined);
+          continue;
         }
+        out.row({ rowtime, values });
       }
       windows.delete(start);
     }
-    return { rows, errors };
+  }
+
+  function snapshot(): TumblingState {
+    return {
+      closedThroughMs: encodeValue(closedThroughMs),
+      lastRowtimeMs: encodeValue(lastRowtimeMs),
+      lateRows,
+      windows: [...windows].map(([start, groups]) => [
+        start,
+        [...groups.values()].map((g): [unknown[], unknown[]] => [g.keys.map(encodeValue), g.accumulators.map((a) => a.snapshot())]),
+      ]),
+    };
+  }
+
+  function restore(state: unknown): void {
+    const s = state as Partial<TumblingState> | null;
+    if (!s || typeof s.lateRows !== 'number' || !Array.isArray(s.windows)) throw badSnapshot('not a tumbling-window state');
+    const restored = new Map<number, Map<unknown, Group>>();
+    for (const [start, groups] of s.windows) {
+      const map = new Map<unknown, Group>();
+      for (const [encodedKeys, states] of groups) {
+        if (encodedKeys.length !== keyCount || states.length !== aggregates.length) throw badSnapshot('group shape');
+        const g: Group = { keys: encodedKeys.map(decodeValue), accumulators: aggregates.map((a) => a.create()) };
+        g.accumulators.forEach((acc, i) => acc.restore(states[i]));
+        map.set(keyCount === 0 ? '' : groupKeyOf(g.keys), g);
+      }
+      restored.set(start, map);
+    }
+    windows = restored;
+    closedThroughMs = decodeValue(s.closedThroughMs ?? null) as number;
+    lastRowtimeMs = decodeValue(s.lastRowtimeMs ?? null) as number;
+    lateRows = s.lateRows;
   }
 
   return {
-    columns,
-    types: outputs.map((o) => o.type),
+    columns: group.columns,
+    types: group.types,
     windowSizeMs: size,
+    eventTime: eventTimeFn !== undefined,
     push,
     advance,
+    snapshot,
+    restore,
     get lateRows() {
       return lateRows;
     },
@@ -235,4 +268,3 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
     },
   };
 }
-

@@ -12,7 +12,7 @@
  * - Putting the same key twice overwrites it (re-delivery of a batch is idempotent).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RivuletError } from '@rivulet/shared';
@@ -51,6 +51,18 @@ export class FileObjectSink implements ObjectSink {
     } catch (err) {
       if (err instanceof RivuletError && err.code !== 'FIREHOSE_DELIVERY') throw err;
       throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `writing ${key}: ${describe(err)}` }, { cause: err });
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const target = join(this.rootDir, ...checkKey(key));
+    if (!target.startsWith(this.rootDir + sep)) throw badKey(key, 'it resolves outside the bucket directory');
+    try {
+      await this.assertInsideRoot(dirname(target), key);
+      return await readFile(target);
+    } catch (err) {
+      if (err instanceof RivuletError) throw err;
+      throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `reading ${key}: ${describe(err)}` }, { cause: err });
     }
   }
 

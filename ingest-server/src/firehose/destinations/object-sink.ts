@@ -20,4 +20,6 @@ export interface ObjectSink {
    */
   /** `body` may come in parts (written in order, never joined where the sink can avoid it). */
   put(key: string, body: Buffer | readonly Buffer[], options?: PutObjectOptions): Promise<void>;
+  /** Reads a whole object (Analytics reference data lives in the same buckets). */
+  get(key: string): Promise<Buffer>;
 }

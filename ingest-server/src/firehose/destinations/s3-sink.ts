@@ -3,7 +3,7 @@
  * @aws-sdk/client-s3. Owns the client and the error mapping; it makes one attempt per put and
  * leaves retries and backoff to the caller, which owns the delivery schedule.
  */
-import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { RivuletError } from '@rivulet/shared';
 import type { ObjectSink, PutObjectOptions } from './object-sink.js';
 
@@ -57,6 +57,15 @@ export class S3ObjectSink implements ObjectSink {
       );
     } catch (err) {
       throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `PutObject ${key}: ${s3ErrorText(err)}` }, { cause: err });
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    } catch (err) {
+      throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `GetObject ${key}: ${s3ErrorText(err)}` }, { cause: err });
     }
   }
 

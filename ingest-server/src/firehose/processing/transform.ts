@@ -51,6 +51,16 @@ export interface TransformOptions {
   timeoutMs: number;
 }
 
+type InvokeOptions = Pick<TransformOptions, 'functionArn' | 'timeoutMs'>;
+
+/**
+ * One invocation of a configured function with any event, with no retries: the caller owns the
+ * schedule. Analytics' Lambda output uses it with its own event shape.
+ */
+export async function invokeFunction(target: FunctionTarget, event: { invocationId: string }, options: InvokeOptions, deps: Pick<TransformDeps, 'clock'>): Promise<Invoked> {
+  return target.kind === 'module' ? invokeModule(target.path, event, options, deps) : invokeHttp(target.url, event, options, deps);
+}
+
 export const LAMBDA_ERROR_CODES = {
   functionError: 'Lambda.FunctionError',
   jsonProcessing: 'Lambda.JsonProcessingException',
@@ -65,12 +75,12 @@ export const LAMBDA_ERROR_CODES = {
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 
-interface InvokeFailure {
+export interface InvokeFailure {
   errorCode: string;
   errorMessage: string;
 }
 
-type Invoked = { ok: true; body: unknown } | { ok: false; failure: InvokeFailure };
+export type Invoked = { ok: true; body: unknown } | { ok: false; failure: InvokeFailure };
 type Validated = { ok: true; outcomes: TransformOutcome[] } | { ok: false; failure: InvokeFailure };
 
 type Handler = (event: unknown, context: unknown) => unknown;
@@ -128,7 +138,7 @@ async function loadHandler(path: string): Promise<{ ok: true; handler: Handler }
   return { ok: true, handler: handler as Handler };
 }
 
-async function invokeModule(path: string, event: { invocationId: string }, options: TransformOptions, deps: TransformDeps): Promise<Invoked> {
+async function invokeModule(path: string, event: { invocationId: string }, options: InvokeOptions, deps: Pick<TransformDeps, 'clock'>): Promise<Invoked> {
   const loaded = await loadHandler(path);
   if (!loaded.ok) return loaded;
   const deadline = deps.clock.monotonicMs() + options.timeoutMs;
@@ -156,7 +166,7 @@ function httpStatusFailure(status: number, text: string): InvokeFailure {
   return { errorCode: LAMBDA_ERROR_CODES.functionError, errorMessage: detail };
 }
 
-async function invokeHttp(url: string, event: unknown, options: TransformOptions, deps: TransformDeps): Promise<Invoked> {
+async function invokeHttp(url: string, event: unknown, options: InvokeOptions, deps: Pick<TransformDeps, 'clock'>): Promise<Invoked> {
   const body = JSON.stringify(event);
   try {
     const r = await withTimeout(
@@ -278,9 +288,7 @@ export async function transformBatch(records: TransformInputRecord[], options: T
       const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 2));
       await deps.sleep(Math.round(ceiling / 2 + (deps.random?.() ?? 0.5) * (ceiling / 2)));
     }
-    const invoked = options.target.kind === 'module'
-      ? await invokeModule(options.target.path, event, options, deps)
-      : await invokeHttp(options.target.url, event, options, deps);
+    const invoked = await invokeFunction(options.target, event, options, deps);
     const validated = invoked.ok ? validateResponse(invoked.body, records) : invoked;
     if (validated.ok) return { outcomes: validated.outcomes, attempts: attempt };
     last = validated.failure;

@@ -1,0 +1,207 @@
+/**
+ * ApplicationRunner: one running application. It reads the input, decodes records into rows of
+ * the source stream, runs the graph, delivers output rows, and checkpoints.
+ *
+ * Owns the loop and its guarantees:
+ * - ROWTIME of a source row is its record's arrival time (never below the last watermark), so
+ *   the same records give the same rows, windows and results on every run.
+ * - Each batch's outputs are delivered (retried with backoff until they are accepted) before
+ *   the read positions that produced them are committed: at-least-once.
+ * - State: a snapshot of every operator, taken with the input positions it corresponds to,
+ *   every `snapshotIntervalMs`. After a crash the runner restores the snapshot and replays the
+ *   input from its positions; output rows are counted per output, and those the last commit
+ *   says were already delivered are not sent again. So a kill mid-window neither loses nor
+ *   doubles window results (as long as the input's retention still holds the replayed records).
+ * Does not own: the application's definition and lifecycle (service.ts), the SQL (graph.ts),
+ * storage layout (store.ts), or record formats (record-format.ts).
+ */
+import type { Logger } from 'pino';
+import { RivuletError, type Clock, type TimerHandle } from '@rivulet/shared';
+import { SqlRuntimeError } from '../engine/errors.js';
+import type { Row, Value } from '../engine/values.js';
+import type { AppGraph } from './graph.js';
+import type { OutputSink } from './outputs.js';
+import type { SourcePositions, StreamInput } from './source.js';
+import type { AnalyticsStore, Checkpoint } from './store.js';
+
+export interface RunnerInput {
+  /** The in-application stream the input feeds, e.g. SOURCE_SQL_STREAM_001. */
+  readonly streamName: string;
+  readonly source: StreamInput;
+  readonly decode: (data: Buffer) => { rows: Value[][]; errors: { message: string; raw: string }[] };
+}
+
+export interface RunnerOutput {
+  /** The in-application stream it sends (the output's Name). */
+  readonly streamName: string;
+  readonly sink: OutputSink;
+  readonly encode: (values: readonly Value[], rowtime: number) => Buffer;
+}
+
+export interface RunnerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly store: AnalyticsStore;
+  readonly pollIntervalMs: number;
+  readonly snapshotIntervalMs: number;
+  readonly maxRetryDelayMs: number;
+}
+
+export interface RunnerStatus {
+  readonly running: boolean;
+  readonly lastError: string | null;
+  /** Rows read from the input, rows sent per output, since start. */
+  readonly rowsIn: number;
+  readonly rowsOut: Readonly<Record<string, number>>;
+  readonly watermarkMs: number;
+}
+
+export class ApplicationRunner {
+  private timer: TimerHandle | null = null;
+  private loop: Promise<void> | null = null;
+  private stopped = false;
+  private watermarkMs = -Infinity;
+  private readonly emitted: Record<string, number> = {};
+  private delivered: Record<string, number> = {};
+  private readonly pending = new Map<string, Buffer[]>();
+  private lastSnapshotMs = -Infinity;
+  private rowsIn = 0;
+  private lastError: string | null = null;
+  private retryDelayMs = 0;
+
+  constructor(
+    readonly appName: string,
+    private readonly graph: AppGraph,
+    private readonly input: RunnerInput,
+    private readonly outputs: readonly RunnerOutput[],
+    private readonly deps: RunnerDeps,
+  ) {
+    for (const output of outputs) {
+      this.emitted[output.streamName] ??= 0;
+      this.pending.set(output.streamName, []);
+      graph.onRow(output.streamName, (row) => this.collect(output, row));
+    }
+  }
+
+  /** Resumes from `checkpoint` (restoring the graph's state), or starts fresh when it is null. */
+  restore(checkpoint: Checkpoint | null): void {
+    if (!checkpoint) return;
+    if (checkpoint.snapshot) {
+      this.graph.restore(checkpoint.snapshot.graph);
+      Object.assign(this.emitted, checkpoint.snapshot.emitted);
+      this.watermarkMs = checkpoint.snapshot.watermarkMs ?? -Infinity;
+    }
+    this.delivered = { ...checkpoint.delivered };
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops after the current step; when its outputs were delivered, leaves a snapshot to resume from. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.loop;
+    if (!this.hasPending()) await this.commit(true, true);
+  }
+
+  status(): RunnerStatus {
+    return { running: !this.stopped, lastError: this.lastError, rowsIn: this.rowsIn, rowsOut: { ...this.emitted }, watermarkMs: this.watermarkMs };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = this.deps.clock.setTimer(() => {
+      this.loop = this.step().then(
+        (more) => {
+          this.lastError = null;
+          this.retryDelayMs = 0;
+          this.schedule(more ? 0 : this.deps.pollIntervalMs);
+        },
+        (err: unknown) => {
+          this.lastError = (err as Error).message;
+          this.retryDelayMs = Math.min(this.deps.maxRetryDelayMs, Math.max(100, this.retryDelayMs * 2));
+          this.deps.logger.warn({ err, app: this.appName }, 'analytics application step failed; retrying');
+          this.schedule(this.retryDelayMs);
+        },
+      );
+    }, delayMs);
+  }
+
+  /** One poll: read, run, deliver, commit. True when the input had more to read at once. */
+  async step(): Promise<boolean> {
+    // Deliver what an earlier failed step left before reading more: its positions are not committed yet.
+    if (this.hasPending()) {
+      await this.deliver();
+      await this.commit();
+    }
+    const poll = await this.input.source.poll();
+    for (const record of poll.records) {
+      const { rows, errors } = this.input.decode(record.data);
+      // A record older than the watermark (its commit was slower than the skew) enters at the watermark.
+      const rowtime = Math.max(record.arrivalMs, this.watermarkMs);
+      for (const values of rows) {
+        this.rowsIn++;
+        this.graph.insert(this.input.streamName, { rowtime, values: [...values, record.arrivalMs] });
+      }
+      for (const e of errors) {
+        this.graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime, values: [] }, null, e.raw);
+      }
+    }
+    if (poll.watermarkMs > this.watermarkMs) {
+      this.watermarkMs = poll.watermarkMs;
+      this.graph.advance(this.watermarkMs);
+    }
+    const sent = await this.deliver();
+    await this.commit(poll.records.length > 0 || sent > 0);
+    return poll.more;
+  }
+
+  private collect(output: RunnerOutput, row: Row): void {
+    const n = this.emitted[output.streamName] ?? 0;
+    this.emitted[output.streamName] = n + 1;
+    // Replaying after a crash: rows up to what the last commit delivered were sent already.
+    if (n < (this.delivered[output.streamName] ?? 0)) return;
+    this.pending.get(output.streamName)!.push(output.encode(row.values, row.rowtime));
+  }
+
+  private hasPending(): boolean {
+    for (const list of this.pending.values()) if (list.length > 0) return true;
+    return false;
+  }
+
+  /** Sends every pending output row; returns how many were sent. */
+  private async deliver(): Promise<number> {
+    let sent = 0;
+    for (const output of this.outputs) {
+      const list = this.pending.get(output.streamName)!;
+      if (list.length === 0) continue;
+      try {
+        await output.sink.send(list);
+      } catch (err) {
+        throw err instanceof RivuletError ? err : new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `output ${output.sink.description}: ${(err as Error).message}` }, { cause: err });
+      }
+      sent += list.length;
+      list.length = 0;
+    }
+    this.delivered = { ...this.emitted };
+    return sent;
+  }
+
+  /**
+   * Commits the delivery counts when anything changed, with a full snapshot (state and input
+   * positions) when one is due or `force`d (a clean stop).
+   */
+  private async commit(changed = true, force = false): Promise<void> {
+    const now = this.deps.clock.now();
+    const snapshotDue = force || now - this.lastSnapshotMs >= this.deps.snapshotIntervalMs;
+    if (!changed && !snapshotDue) return;
+    const positions: SourcePositions = this.input.source.positions();
+    await this.deps.store.saveCheckpoint(this.appName, {
+      delivered: this.delivered,
+      snapshot: snapshotDue ? { graph: this.graph.snapshot(), positions, emitted: { ...this.emitted }, watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null } : undefined,
+    });
+    if (snapshotDue) this.lastSnapshotMs = now;
+  }
+}

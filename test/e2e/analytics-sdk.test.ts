@@ -1,0 +1,152 @@
+/**
+ * Analytics end to end with the stock SDK clients: records put with @aws-sdk/client-kinesis into
+ * a stream run through a KDA SQL application (a tumbling GROUP BY) into another stream, read back
+ * with the SDK; bad rows land in error_stream; bad SQL is refused with a position.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateApplicationCommand,
+  DeleteApplicationCommand,
+  DescribeApplicationCommand,
+  ListApplicationsCommand,
+  StartApplicationCommand,
+  StopApplicationCommand,
+} from '@aws-sdk/client-kinesis-analytics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLE, appStatus, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { stockAnalytics, stockKinesis } from '../harness/clients.js';
+import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
+
+let proc: IngestProcess;
+let kinesis: KinesisClient;
+let analytics: ReturnType<typeof stockAnalytics>;
+
+async function createStream(name: string, shards: number): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
+}
+
+beforeAll(async () => {
+  const dataDir = tempDir('rivulet-kda-sdk-');
+  const config = join(dataDir, 'config.json');
+  writeFileSync(config, JSON.stringify({ analytics: { commitSkewMs: 200 } }));
+  proc = await startIngest({ dataDir, args: ['--config', config] });
+  kinesis = stockKinesis(proc.endpoint);
+  analytics = stockAnalytics(proc.endpoint);
+  for (const [name, shards] of [['trades', 2], ['per-second', 1], ['errors', 1]] as const) await createStream(name, shards);
+});
+
+afterAll(async () => {
+  kinesis?.destroy();
+  analytics?.destroy();
+  await proc?.kill();
+  proc?.cleanup();
+});
+
+const CODE = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), trades INTEGER, low DOUBLE, high DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM ROWTIME, ticker, COUNT(*), MIN(price), MAX(price)
+  FROM "SOURCE_SQL_STREAM_001"
+  GROUP BY ticker, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' SECOND);`;
+
+describe('Analytics through the stock SDK', () => {
+  it('runs a tumbling GROUP BY from one stream into another, and error rows into error_stream', async () => {
+    const created = await analytics.send(
+      new CreateApplicationCommand({
+        ApplicationName: 'per-second',
+        ApplicationCode: CODE,
+        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('trades'), RoleARN: ROLE }, InputSchema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]) }],
+        Outputs: [
+          { Name: 'DESTINATION_SQL_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn('per-second'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
+          { Name: 'error_stream', KinesisStreamsOutput: { ResourceARN: streamArn('errors'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
+        ],
+      }),
+    );
+    expect(created.ApplicationSummary).toMatchObject({ ApplicationName: 'per-second', ApplicationStatus: 'READY' });
+    const detail = (await analytics.send(new DescribeApplicationCommand({ ApplicationName: 'per-second' }))).ApplicationDetail!;
+    expect(detail.InputDescriptions?.[0]?.InAppStreamNames).toEqual(['SOURCE_SQL_STREAM_001']);
+    expect(detail.ApplicationVersionId).toBe(1);
+    const inputId = detail.InputDescriptions![0]!.InputId!;
+    await analytics.send(new StartApplicationCommand({ ApplicationName: 'per-second', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'NOW' } }] }));
+    expect(await appStatus(analytics, 'per-second')).toBe('RUNNING');
+
+    const tickers = ['AMZN', 'MSFT', 'AAPL'];
+    const sent = new Map<string, number[]>();
+    for (let batch = 0; batch < 6; batch++) {
+      const records = Array.from({ length: 50 }, (_, i) => {
+        const ticker = tickers[(batch + i) % tickers.length]!;
+        const price = 100 + batch * 10 + i;
+        sent.set(ticker, [...(sent.get(ticker) ?? []), price]);
+        return { PartitionKey: `${ticker}-${i}`, Data: Buffer.from(JSON.stringify({ ticker, price })) };
+      });
+      const out = await kinesis.send(new PutRecordsCommand({ StreamName: 'trades', Records: records }));
+      expect(out.FailedRecordCount).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // A record whose price is not a number does not match the schema: it goes to error_stream.
+    await kinesis.send(new PutRecordsCommand({ StreamName: 'trades', Records: [{ PartitionKey: 'bad', Data: Buffer.from('{"ticker":"BAD","price":"not a number"}') }] }));
+
+    const total = [...sent.values()].reduce((n, list) => n + list.length, 0);
+    const rows = await eventually(
+      async () => (await readStream(kinesis, 'per-second')).map((r) => JSON.parse(r.data) as { TICKER: string; TRADES: number; LOW: number; HIGH: number }),
+      (list) => list.reduce((n, r) => n + r.TRADES, 0) >= total,
+      20_000,
+    );
+    // Every trade is counted once, in some one-second window of its ticker.
+    for (const ticker of tickers) {
+      const mine = rows.filter((r) => r.TICKER === ticker);
+      const prices = sent.get(ticker)!;
+      expect(mine.reduce((n, r) => n + r.TRADES, 0)).toBe(prices.length);
+      expect(Math.min(...mine.map((r) => r.LOW))).toBe(Math.min(...prices));
+      expect(Math.max(...mine.map((r) => r.HIGH))).toBe(Math.max(...prices));
+    }
+    expect(rows.reduce((n, r) => n + r.TRADES, 0)).toBe(total);
+
+    const errors = await eventually(
+      async () => (await readStream(kinesis, 'errors')).map((r) => JSON.parse(r.data) as Record<string, unknown>),
+      (list) => list.length >= 1,
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ ERROR_LEVEL: 'ERROR', ERROR_NAME: 'SchemaMismatch' });
+    expect(String(errors[0]!.DATA_ROW)).toContain('not a number');
+
+    await analytics.send(new StopApplicationCommand({ ApplicationName: 'per-second' }));
+    expect(await appStatus(analytics, 'per-second')).toBe('READY');
+  });
+
+  it('refuses SQL that does not parse with CodeValidationException at its line and column, and creates nothing', async () => {
+    const bad = `CREATE OR REPLACE STREAM "OUT" (n INTEGER);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  SELECT STREAM COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND) WHERE;`;
+    const err = await analytics
+      .send(new CreateApplicationCommand({ ApplicationName: 'bad-sql', ApplicationCode: bad }))
+      .then(() => null, (e: unknown) => e as { name: string; message: string });
+    expect(err?.name).toBe('CodeValidationException');
+    expect(err?.message).toMatch(/line 3, column \d+/);
+    const list = await analytics.send(new ListApplicationsCommand({}));
+    expect(list.ApplicationSummaries?.map((s) => s.ApplicationName)).not.toContain('bad-sql');
+  });
+
+  it('refuses SQL that parses but names an unknown column, with its position', async () => {
+    const code = `CREATE OR REPLACE STREAM "OUT" (n DOUBLE);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM nope FROM "SOURCE_SQL_STREAM_001";`;
+    const err = await analytics
+      .send(
+        new CreateApplicationCommand({
+          ApplicationName: 'bad-column',
+          ApplicationCode: code,
+          Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('trades'), RoleARN: ROLE }, InputSchema: jsonSchema([['PRICE', 'DOUBLE']]) }],
+        }),
+      )
+      .then(() => null, (e: unknown) => e as { name: string; message: string });
+    expect(err?.name).toBe('CodeValidationException');
+    expect(err?.message).toMatch(/line 2, column \d+: column "NOPE" not found/);
+  });
+
+  it('deletes an application given its creation time', async () => {
+    await analytics.send(new CreateApplicationCommand({ ApplicationName: 'short-lived' }));
+    const detail = (await analytics.send(new DescribeApplicationCommand({ ApplicationName: 'short-lived' }))).ApplicationDetail!;
+    await analytics.send(new DeleteApplicationCommand({ ApplicationName: 'short-lived', CreateTimestamp: detail.CreateTimestamp! }));
+    const err = await analytics.send(new DescribeApplicationCommand({ ApplicationName: 'short-lived' })).then(() => null, (e: unknown) => e as { name: string });
+    expect(err?.name).toBe('ResourceNotFoundException');
+  });
+});
