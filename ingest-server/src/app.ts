@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '@rivulet/shared';
 import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
-import { AnalyticsService, registerAnalyticsRoutes } from './analytics/index.js';
+import { AnalyticsService, registerAnalyticsQueryRoute, registerAnalyticsRoutes } from './analytics/index.js';
 import { FirehoseService, registerFirehoseRoutes } from './firehose/index.js';
 import { AwsJsonRouter } from './plugins/aws-json.js';
 import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
@@ -150,6 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     registerAnalyticsRoutes(router, analytics);
     router.register(app);
     registerVideoRoutes(app, video);
+    registerAnalyticsQueryRoute(app, analytics);
     registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }) });
     registerArchiveRoutes(app, {
       reader: video.fragments,

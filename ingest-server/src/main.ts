@@ -1,6 +1,7 @@
 /**
  * rivulet-ingest entry point: the only place that reads argv, env, the real clock and signals.
  *   rivulet-ingest [--host 127.0.0.1] [--port 4567] [--data-dir ./data] [--auth sigv4|none] ...
+ *   rivulet-ingest query --stream NAME --sql "SELECT ..."
  *   rivulet-ingest keys create|list|revoke
  *   rivulet-ingest kms list|create|rotate|disable|enable
  */
@@ -10,6 +11,7 @@ import { pino } from 'pino';
 import { isRivuletError, systemClock } from '@rivulet/shared';
 import { buildServer, resolveAuthMode } from './app.js';
 import { CredentialsStore, defaultCredentialsPath } from './auth/credentials.js';
+import { runQueryCommand } from './analytics/query-command.js';
 import { runKeysCommand } from './auth/keys-command.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { LocalKeyStore } from './keystore/key-store.js';
@@ -76,12 +78,16 @@ async function main(argv: string[]): Promise<number> {
       'usage: rivulet-ingest [--host 127.0.0.1] [--port 4567] [--data-dir ./data] [--auth sigv4|none|auto] [--config file.json]\n' +
         '                      [--region us-east-1] [--sync-writes true|false] [--tls-cert FILE --tls-key FILE] [--log-level info]\n' +
         '       rivulet-ingest keys create|list|revoke [--data-dir DIR]     access keys for SigV4\n' +
-        '       rivulet-ingest kms list|create|rotate|disable|enable [--data-dir DIR]   encryption keys\n',
+        '       rivulet-ingest kms list|create|rotate|disable|enable [--data-dir DIR]   encryption keys\n' +
+        '       rivulet-ingest query --stream NAME --sql "SELECT STREAM ..." [--endpoint URL] [--json]   ad-hoc SQL over retained records\n',
     );
     return 0;
   }
   if (argv[0] === 'keys') return keysCommand(argv.slice(1));
   if (argv[0] === 'kms') return kmsCommand(argv.slice(1));
+  if (argv[0] === 'query') {
+    return runQueryCommand(argv.slice(1), { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`), env: process.env, nowMs: () => systemClock.now() });
+  }
   const config = loadConfig(argv, process.env);
   mkdirSync(config.dataDir, { recursive: true });
   const logger = pino({ level: config.logLevel, base: { service: 'rivulet-ingest' } });

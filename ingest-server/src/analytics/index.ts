@@ -1,3 +1,3 @@
 /** Analytics: the only surface other modules import. */
 export { AnalyticsService, type AnalyticsDeps } from './service.js';
-export { registerAnalyticsRoutes, ANALYTICS_ACTIONS } from './routes.js';
+export { registerAnalyticsRoutes, registerAnalyticsQueryRoute, ANALYTICS_ACTIONS, QUERY_PATH } from './routes.js';

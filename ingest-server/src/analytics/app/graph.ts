@@ -58,7 +58,10 @@ interface Pump {
 
 type Listener = (row: Row) => void;
 
-const reservedNames = new Set([ERROR_STREAM]);
+/** The stream an ad-hoc query's rows go to. */
+export const QUERY_RESULT = 'QUERY_RESULT';
+
+const reservedNames = new Set([ERROR_STREAM, QUERY_RESULT]);
 
 /** Builds the body operator that fits the SELECT's shape. */
 function bodyOperator(select: Select, scope: Parameters<typeof project>[1], graceMs: number): RowOperator {
@@ -222,16 +225,7 @@ export class AppGraph {
     const target = this.streamMap.get(p.target);
     if (!target) throw new SqlCompileError(`INSERT INTO "${p.target}": no such stream; declare it with CREATE OR REPLACE STREAM`, p.pos);
     if (target.name === ERROR_STREAM) throw new SqlCompileError('a pump cannot insert into error_stream', p.pos);
-    const resolve = (name: string, pos: Position): RelationInput | undefined => {
-      if (name === ERROR_STREAM) throw new SqlCompileError('error_stream cannot be read in SQL; add an application output named error_stream to keep its rows', pos);
-      const stream = this.streamMap.get(name);
-      if (stream) return { kind: 'stream', name, columns: stream.columns };
-      const table = tables.get(name);
-      if (table) return { kind: 'table', name, table: { columns: table.columns, rows: [] } };
-      return undefined;
-    };
-    const relation = planRelation(p.select, resolve);
-    const body = bodyOperator(p.select, relation.scope, this.options.graceMs ?? 0);
+    const { relation, body } = this.compileSelect(p.select, tables);
     return {
       name: p.name,
       target: target.name,
@@ -240,6 +234,42 @@ export class AppGraph {
       body,
       mapping: mappingOf(p, body, target),
     };
+  }
+
+  private compileSelect(select: Select, tables: ReadonlyMap<string, { name: string; columns: readonly StreamColumn[] }>) {
+    const resolve = (name: string, pos: Position): RelationInput | undefined => {
+      if (name === ERROR_STREAM) throw new SqlCompileError('error_stream cannot be read in SQL; add an application output named error_stream to keep its rows', pos);
+      const stream = this.streamMap.get(name);
+      if (stream) return { kind: 'stream', name, columns: stream.columns };
+      const table = tables.get(name);
+      if (table) return { kind: 'table', name, table: { columns: table.columns, rows: [] } };
+      return undefined;
+    };
+    const relation = planRelation(select, resolve);
+    return { relation, body: bodyOperator(select, relation.scope, this.options.graceMs ?? 0) };
+  }
+
+  /**
+   * Compiles a bare SELECT (the ad-hoc query endpoint) as a pump into the stream QUERY_RESULT,
+   * whose columns are the SELECT's, ROWTIME included when it is selected.
+   */
+  static forQuery(select: Select, inputs: readonly InAppStream[], tables: readonly { name: string; columns: readonly StreamColumn[] }[], options: GraphOptions): AppGraph {
+    const graph = new AppGraph(options);
+    for (const input of inputs) graph.streamMap.set(input.name, input);
+    graph.streamMap.set(ERROR_STREAM, { name: ERROR_STREAM, columns: ERROR_STREAM_COLUMNS });
+    const { relation, body } = graph.compileSelect(select, new Map(tables.map((t) => [t.name, t])));
+    graph.streamMap.set(QUERY_RESULT, { name: QUERY_RESULT, columns: body.columns.map((name, i) => ({ name, type: body.types[i] ?? 'NULL' })) });
+    const pump: Pump = {
+      name: 'QUERY',
+      target: QUERY_RESULT,
+      sources: relation.streams.map((stream, side) => ({ stream, side })),
+      relation: relation.operator,
+      body,
+      mapping: body.columns.map((_, i) => ({ from: i, cast: undefined })),
+    };
+    graph.pumps.push(pump);
+    for (const { stream, side } of pump.sources) graph.readers.set(stream, [...(graph.readers.get(stream) ?? []), { pump, side }]);
+    return graph;
   }
 
   private readonly relationEmitters = new Map<Pump, Emitter>();

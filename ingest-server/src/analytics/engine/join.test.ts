@@ -287,7 +287,7 @@ describe('planRelation: stream join against a naive nested loop (generated)', ()
     const rand = mulberry32(20_180_801);
     for (let trial = 0; trial < 300; trial++) {
       const kind = rand() < 0.5 ? 'INNER' : 'LEFT';
-      const window = rand() < 0.6 ? { rangeMs: Math.floor(rand() * 8000) } : { rows: Math.floor(rand() * 5) };
+      const window: { rangeMs: number } | { rows: number } = rand() < 0.6 ? { rangeMs: Math.floor(rand() * 8000) } : { rows: Math.floor(rand() * 5) };
       const [onSql, on] = ONS[Math.floor(rand() * ONS.length)] ?? ONS[0]!;
       const over = 'rangeMs' in window ? `RANGE INTERVAL '${window.rangeMs / 1000}' SECOND PRECEDING` : `ROWS ${window.rows} PRECEDING`;
       const { relation } = plan(`SELECT STREAM * FROM L AS l ${kind === 'LEFT' ? 'LEFT ' : ''}JOIN R OVER (${over}) AS r ON ${onSql}`, [L, R]);

@@ -66,14 +66,6 @@ interface WindowPlan {
   readonly frames: Map<Value, Frame>;
 }
 
-/** Undo information for the frame one push touched in one window. */
-interface Touch {
-  frame: Frame;
-  created: boolean;
-  head: number;
-  length: number;
-}
-
 const COMPACT_AFTER = 1024;
 
 /** Structural key of an AST node, positions ignored: to share identical windows and aggregates. */
@@ -208,21 +200,28 @@ export function sliding(select: Select, scope: Scope, options: SlidingOptions = 
 
   const keys: Value[] = plans.map(() => null);
   const argValues: Value[][] = plans.map((p) => p.argFns.map(() => null));
-  const touches: Touch[] = [];
+  // Undo information for the frame the current push touched in each window, in plan order:
+  // preallocated so that the per-row path allocates nothing but the output row.
+  const touched: (Frame | undefined)[] = plans.map(() => undefined);
+  const touchedCreated: boolean[] = plans.map(() => false);
+  const touchedHead: number[] = plans.map(() => 0);
+  const touchedLength: number[] = plans.map(() => 0);
 
   function newFrame(plan: WindowPlan, key: Value): Frame {
     return { key, times: [], args: [], head: 0, accumulators: plan.factories.map((f) => f()) };
   }
 
   /** Moves `plan`'s frame for this row: drops the rows that leave it, adds the row, reads the results. */
-  function slide(plan: WindowPlan, key: Value, rowtime: number, args: Value[]): Touch {
+  function slide(w: number, plan: WindowPlan, key: Value, rowtime: number, args: Value[]): void {
     let frame = plan.frames.get(key);
-    const created = !frame;
+    touchedCreated[w] = !frame;
     if (!frame) {
       frame = newFrame(plan, key);
       plan.frames.set(key, frame);
     }
-    const touch: Touch = { frame, created, head: frame.head, length: frame.times.length };
+    touched[w] = frame;
+    touchedHead[w] = frame.head;
+    touchedLength[w] = frame.times.length;
     const { times, accumulators } = frame;
     const stride = accumulators.length;
     const lowMs = plan.rangeMs === undefined ? -Infinity : rowtime - plan.rangeMs;
@@ -241,20 +240,20 @@ export function sliding(select: Select, scope: Scope, options: SlidingOptions = 
       acc.add(v);
       results[plan.resultSlots[a] ?? 0] = acc.result();
     }
-    return touch;
   }
 
-  /** Puts a frame back as it was before `slide`, rebuilding its accumulators from its rows. */
-  function rollback(plan: WindowPlan, t: Touch): void {
-    const { frame } = t;
-    if (t.created) {
+  /** Puts window w's frame back as it was before `slide`, rebuilding its accumulators from its rows. */
+  function rollback(w: number, plan: WindowPlan): void {
+    const frame = touched[w];
+    if (!frame) return;
+    if (touchedCreated[w]) {
       plan.frames.delete(frame.key);
       return;
     }
-    const stride = frame.accumulators.length;
-    frame.times.length = t.length;
-    frame.args.length = t.length * stride;
-    frame.head = t.head;
+    const length = touchedLength[w] ?? 0;
+    frame.times.length = length;
+    frame.args.length = length * frame.accumulators.length;
+    frame.head = touchedHead[w] ?? 0;
     replay(frame);
   }
 
@@ -290,17 +289,17 @@ export function sliding(select: Select, scope: Scope, options: SlidingOptions = 
       out.error(err, row);
       return;
     }
-    touches.length = 0;
+    touched.fill(undefined);
     try {
-      for (let w = 0; w < plans.length; w++) touches.push(slide(plans[w] as WindowPlan, keys[w] ?? null, row.rowtime, argValues[w] as Value[]));
+      for (let w = 0; w < plans.length; w++) slide(w, plans[w] as WindowPlan, keys[w] ?? null, row.rowtime, argValues[w] as Value[]);
       for (const item of late) values[item.index] = item.fn(row);
     } catch (err) {
-      touches.forEach((t, w) => rollback(plans[w] as WindowPlan, t));
+      plans.forEach((plan, w) => rollback(w, plan));
       if (!(err instanceof SqlRuntimeError)) throw err;
       out.error(err, row);
       return;
     }
-    for (const t of touches) compact(t.frame);
+    for (const frame of touched) if (frame) compact(frame);
     out.row({ rowtime: row.rowtime, values });
   }
 
