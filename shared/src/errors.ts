@@ -106,8 +106,10 @@ export class RivuletError extends Error {
   readonly status: number;
   readonly awsType: string;
   readonly params: Record<string, unknown>;
+  /** Members of the AWS exception beyond its message (UnableToDetectSchemaException's RawInputRecords, say). */
+  readonly wireFields: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options?: { cause?: unknown; wireFields?: Record<string, unknown> }) {
     const spec: ErrorSpec = ERRORS[code];
     super(formatTemplate(spec.template, params), options);
     this.name = 'RivuletError';
@@ -115,11 +117,12 @@ export class RivuletError extends Error {
     this.status = spec.status;
     this.awsType = spec.awsType;
     this.params = params;
+    this.wireFields = options?.wireFields;
   }
 
   /** The AWS JSON error body: {"__type": "...Exception", "message": "..."}. */
   toWire(): { __type: string; message: string } {
-    return { __type: this.awsType, message: this.message };
+    return { ...this.wireFields, __type: this.awsType, message: this.message };
   }
 }
 

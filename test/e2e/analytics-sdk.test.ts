@@ -10,6 +10,7 @@ import {
   CreateApplicationCommand,
   DeleteApplicationCommand,
   DescribeApplicationCommand,
+  DiscoverInputSchemaCommand,
   ListApplicationsCommand,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -114,6 +115,24 @@ describe('Analytics through the stock SDK', () => {
 
     await analytics.send(new StopApplicationCommand({ ApplicationName: 'per-second' }));
     expect(await appStatus(analytics, 'per-second')).toBe('READY');
+  });
+
+  it('discovers the input schema from the records a stream holds', async () => {
+    const out = await analytics.send(new DiscoverInputSchemaCommand({ ResourceARN: streamArn('trades'), RoleARN: ROLE, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }));
+    expect(out.InputSchema?.RecordFormat?.RecordFormatType).toBe('JSON');
+    expect(out.InputSchema?.RecordColumns).toEqual([
+      { Name: 'ticker', Mapping: '$.ticker', SqlType: 'VARCHAR(4)' },
+      { Name: 'price', Mapping: '$.price', SqlType: 'INTEGER' },
+    ]);
+    expect(out.RawInputRecords).toHaveLength(100);
+    expect(out.ParsedInputRecords?.[0]).toHaveLength(2);
+  });
+
+  it('answers UnableToDetectSchemaException for a stream with nothing to sample', async () => {
+    const err = await analytics
+      .send(new DiscoverInputSchemaCommand({ ResourceARN: streamArn('per-second'), RoleARN: ROLE, InputStartingPositionConfiguration: { InputStartingPosition: 'NOW' } }))
+      .then(() => null, (e: unknown) => e as { name: string });
+    expect(err?.name).toBe('UnableToDetectSchemaException');
   });
 
   it('refuses SQL that does not parse with CodeValidationException at its line and column, and creates nothing', async () => {

@@ -1,3 +1,4 @@
+import type { RivuletError } from '@rivulet/shared';
 import { describe, expect, it } from 'vitest';
 import { discoverSchema, discoveredName } from './discover.js';
 import { compileRecordDecoder } from './record-format.js';
@@ -140,8 +141,17 @@ describe('discoverSchema, failures', () => {
     expect(() => discoverSchema(samples)).toThrow(expect.objectContaining({
       code: 'ANALYTICS_UNABLE_TO_DETECT_SCHEMA',
       awsType: 'UnableToDetectSchemaException',
-      params: expect.objectContaining({ RawInputRecords: ['just some words', 'and more'] }),
+      wireFields: { RawInputRecords: ['just some words', 'and more'], ProcessedInputRecords: ['just some words', 'and more'] },
     }));
+    const wire = (() => {
+      try {
+        discoverSchema(samples);
+      } catch (err) {
+        return (err as RivuletError).toWire();
+      }
+      return undefined;
+    })();
+    expect(wire).toMatchObject({ __type: 'UnableToDetectSchemaException', RawInputRecords: ['just some words', 'and more'] });
     expect(() => discoverSchema([])).toThrow('No data found');
   });
 });

@@ -163,7 +163,7 @@ function sampleCsv(texts: readonly string[]): Sampled | undefined {
 }
 
 function unableToDetect(message: string, raw: string[]): RivuletError {
-  return new RivuletError('ANALYTICS_UNABLE_TO_DETECT_SCHEMA', { message, RawInputRecords: raw, ProcessedInputRecords: raw });
+  return new RivuletError('ANALYTICS_UNABLE_TO_DETECT_SCHEMA', { message }, { wireFields: { RawInputRecords: raw, ProcessedInputRecords: raw } });
 }
 
 /**

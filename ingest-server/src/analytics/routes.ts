@@ -17,6 +17,7 @@ import {
   updateApplication,
 } from './actions/configure.js';
 import type { AnalyticsAction } from './actions/define.js';
+import { discoverInputSchema } from './actions/discover.js';
 import { createApplication, deleteApplication, describeApplicationAction, listApplications, startApplication, stopApplication } from './actions/lifecycle.js';
 import { runQuery } from './query.js';
 import { SourceSchema } from './schemas.js';
@@ -40,6 +41,7 @@ export const ANALYTICS_ACTIONS: readonly AnalyticsAction[] = [
   tagResource,
   untagResource,
   listTagsForResource,
+  discoverInputSchema,
 ];
 
 export function registerAnalyticsRoutes(router: AwsJsonRouter, svc: AnalyticsService): void {
