@@ -115,6 +115,19 @@ describe('Analytics through the stock SDK', () => {
 
     await analytics.send(new StopApplicationCommand({ ApplicationName: 'per-second' }));
     expect(await appStatus(analytics, 'per-second')).toBe('READY');
+
+    // Records put while the application is stopped are read when it starts from where it stopped.
+    const later = Array.from({ length: 30 }, (_, i) => ({ PartitionKey: `late-${i}`, Data: Buffer.from(JSON.stringify({ ticker: 'AMZN', price: 1 + i })) }));
+    expect((await kinesis.send(new PutRecordsCommand({ StreamName: 'trades', Records: later }))).FailedRecordCount).toBe(0);
+    await analytics.send(new StartApplicationCommand({ ApplicationName: 'per-second', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'LAST_STOPPED_POINT' } }] }));
+    const after = await eventually(
+      async () => (await readStream(kinesis, 'per-second')).map((r) => JSON.parse(r.data) as { TICKER: string; TRADES: number; LOW: number }),
+      (list) => list.reduce((n, r) => n + r.TRADES, 0) >= total + 30,
+      20_000,
+    );
+    expect(after.reduce((n, r) => n + r.TRADES, 0)).toBe(total + 30);
+    expect(Math.min(...after.filter((r) => r.TICKER === 'AMZN').map((r) => r.LOW))).toBe(1);
+    await analytics.send(new StopApplicationCommand({ ApplicationName: 'per-second' }));
   });
 
   it('discovers the input schema from the records a stream holds', async () => {
