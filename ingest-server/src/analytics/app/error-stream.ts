@@ -8,7 +8,8 @@
  * persisted by adding an output for it, so the graph refuses pumps that read it.
  */
 import type { SqlRuntimeError } from '../engine/errors.js';
-import type { Row } from '../engine/values.js';
+import type { Row, Value, ValueType } from '../engine/values.js';
+import { formatTimestamp } from '../engine/values.js';
 
 export const ERROR_STREAM = 'error_stream';
 
@@ -27,10 +28,12 @@ export const ERROR_STREAM_COLUMNS = [
 
 /**
  * One error_stream row. DATA_ROW is the raw record text for a record that did not decode, else
- * the offending row's values as a JSON array (timestamps as text), so it can be read back.
+ * the offending row's values as a JSON array (timestamps as text, when `types` says which
+ * values are timestamps), so it can be read back.
  */
-export function errorRow(nowMs: number, error: SqlRuntimeError, input: Row | undefined, pumpName: string | null, rawData?: string): Row {
-  const data = rawData ?? (input ? JSON.stringify(input.values) : null);
+export function errorRow(nowMs: number, error: SqlRuntimeError, input: Row | undefined, pumpName: string | null, rawData?: string, types?: readonly ValueType[]): Row {
+  const show = (v: Value, i: number): Value => (types?.[i] === 'TIMESTAMP' && typeof v === 'number' ? formatTimestamp(v) : v);
+  const data = rawData ?? (input ? JSON.stringify(input.values.map(show)) : null);
   return {
     rowtime: nowMs,
     values: [nowMs, 'ERROR', error.name, error.message.slice(0, 4096), input ? input.rowtime : null, data === null ? null : data.slice(0, 49152), pumpName],

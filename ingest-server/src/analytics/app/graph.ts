@@ -52,6 +52,8 @@ interface Pump {
   readonly sources: readonly { stream: string; side: number }[];
   readonly relation: RowOperator | undefined;
   readonly body: RowOperator;
+  /** Types of the rows the body reads (the relation's columns), for error_stream.DATA_ROW. */
+  readonly inputTypes: readonly ValueType[];
   /** Per target column, the body column it takes (or -1 for NULL) and its cast. */
   readonly mapping: readonly { from: number; cast: ((v: Value) => Value) | undefined }[];
 }
@@ -171,8 +173,8 @@ export class AppGraph {
   }
 
   /** Records a failure in error_stream on behalf of `pumpName` (the runner uses this for decoding errors). */
-  error(error: SqlRuntimeError, input: Row | undefined, pumpName: string | null, rawData?: string): void {
-    this.insert(ERROR_STREAM, errorRow(this.options.now(), error, input, pumpName, rawData));
+  error(error: SqlRuntimeError, input: Row | undefined, pumpName: string | null, rawData?: string, types?: readonly ValueType[]): void {
+    this.insert(ERROR_STREAM, errorRow(this.options.now(), error, input, pumpName, rawData, types));
   }
 
   /** No row with ROWTIME below `watermarkMs` will enter any input any more: windows close. */
@@ -232,6 +234,7 @@ export class AppGraph {
       sources: relation.streams.map((stream, side) => ({ stream, side })),
       relation: relation.operator,
       body,
+      inputTypes: relation.scope.columns.map((c) => c.type),
       mapping: mappingOf(p, body, target),
     };
   }
@@ -265,6 +268,7 @@ export class AppGraph {
       sources: relation.streams.map((stream, side) => ({ stream, side })),
       relation: relation.operator,
       body,
+      inputTypes: relation.scope.columns.map((c) => c.type),
       mapping: body.columns.map((_, i) => ({ from: i, cast: undefined })),
     };
     graph.pumps.push(pump);
@@ -292,7 +296,7 @@ export class AppGraph {
     const body = this.bodyOut(pump);
     return {
       row: (r) => pump.body.push(r, body),
-      error: (e, input) => this.error(e, input, pump.name),
+      error: (e, input) => this.error(e, input, pump.name, undefined, input && this.typesOfSourceRow(pump, input)),
     };
   }
 
@@ -308,13 +312,22 @@ export class AppGraph {
           }
         } catch (err) {
           if (!(err instanceof SqlRuntimeError)) throw err;
-          this.error(err, r, pump.name);
+          this.error(err, r, pump.name, undefined, pump.body.types);
           return;
         }
         this.insert(pump.target, { rowtime: r.rowtime, values });
       },
-      error: (e, input) => this.error(e, input, pump.name),
+      error: (e, input) => this.error(e, input, pump.name, undefined, pump.inputTypes),
     };
+  }
+
+  /** The column types of a row a pump's join received: the source stream whose width it has. */
+  private typesOfSourceRow(pump: Pump, row: Row): readonly ValueType[] | undefined {
+    for (const { stream } of pump.sources) {
+      const columns = this.streamMap.get(stream)?.columns;
+      if (columns?.length === row.values.length) return columns.map((c) => c.type);
+    }
+    return undefined;
   }
 }
 
