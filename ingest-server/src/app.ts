@@ -76,66 +76,64 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
       return http.createServer();
     },
   });
-  const streams = await StreamsService.open({
-    clock,
-    store: deps.store ?? new LevelShardStore({ location: join(config.dataDir, 'streams'), syncWrites: config.syncWrites }),
-    keys: deps.keys ?? null,
-    logger: logger.child({ service: 'streams' }),
-    region: config.region,
-    accountId: config.accountId,
-    config: config.streams,
-  });
+  // Services open in order; if a later step fails, the ones already open close, newest first.
+  const opened: { close(): Promise<void> }[] = [];
+  const opening = async <T extends { close(): Promise<void> }>(open: Promise<T>): Promise<T> => {
+    const service = await open;
+    opened.unshift(service);
+    return service;
+  };
+  let streams: StreamsService;
   let video: VideoService;
-  try {
-    video = await VideoService.open({
-      clock,
-      store: deps.videoStore ?? new FragmentStore({ location: join(config.dataDir, 'video'), syncWrites: config.syncWrites, cipher: deps.keys ?? null, logger: logger.child({ service: 'video' }) }),
-      logger: logger.child({ service: 'video' }),
-      region: config.region,
-      accountId: config.accountId,
-    });
-  } catch (err) {
-    await streams.close();
-    throw err;
-  }
   let firehose: FirehoseService;
-  try {
-    firehose = await FirehoseService.open({
-      clock,
-      logger: logger.child({ service: 'firehose' }),
-      dataDir: config.dataDir,
-      config: config.firehose,
-      syncWrites: config.syncWrites,
-      region: config.region,
-      accountId: config.accountId,
-      streams,
-    });
-  } catch (err) {
-    await video.close();
-    await streams.close();
-    throw err;
-  }
   let analytics: AnalyticsService;
   try {
-    analytics = await AnalyticsService.open({
-      clock,
-      logger: logger.child({ service: 'analytics' }),
-      dataDir: config.dataDir,
-      syncWrites: config.syncWrites,
-      region: config.region,
-      accountId: config.accountId,
-      config: config.analytics,
-      functions: config.firehose.functions,
-      streams,
-      firehose,
-    });
-  } catch (err) {
-    await firehose.close();
-    await video.close();
-    await streams.close();
-    throw err;
-  }
-  try {
+    streams = await opening(
+      StreamsService.open({
+        clock,
+        store: deps.store ?? new LevelShardStore({ location: join(config.dataDir, 'streams'), syncWrites: config.syncWrites }),
+        keys: deps.keys ?? null,
+        logger: logger.child({ service: 'streams' }),
+        region: config.region,
+        accountId: config.accountId,
+        config: config.streams,
+      }),
+    );
+    video = await opening(
+      VideoService.open({
+        clock,
+        store: deps.videoStore ?? new FragmentStore({ location: join(config.dataDir, 'video'), syncWrites: config.syncWrites, cipher: deps.keys ?? null, logger: logger.child({ service: 'video' }) }),
+        logger: logger.child({ service: 'video' }),
+        region: config.region,
+        accountId: config.accountId,
+      }),
+    );
+    firehose = await opening(
+      FirehoseService.open({
+        clock,
+        logger: logger.child({ service: 'firehose' }),
+        dataDir: config.dataDir,
+        config: config.firehose,
+        syncWrites: config.syncWrites,
+        region: config.region,
+        accountId: config.accountId,
+        streams,
+      }),
+    );
+    analytics = await opening(
+      AnalyticsService.open({
+        clock,
+        logger: logger.child({ service: 'analytics' }),
+        dataDir: config.dataDir,
+        syncWrites: config.syncWrites,
+        region: config.region,
+        accountId: config.accountId,
+        config: config.analytics,
+        functions: config.firehose.functions,
+        streams,
+        firehose,
+      }),
+    );
     registerErrorHandler(app, config.bodyLimitBytes);
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-amzn-requestid', request.id);
@@ -162,10 +160,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     });
     await app.ready();
   } catch (err) {
-    await analytics.close();
-    await firehose.close();
-    await video.close();
-    await streams.close();
+    for (const service of opened) await service.close();
     throw err;
   }
   let listener: Listener | null = null;
