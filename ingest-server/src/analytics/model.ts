@@ -26,7 +26,9 @@ export const ApplicationDoc = Type.Object({
   tags: Type.Record(Type.String(), Type.String()),
   /** Where the input was last started from (StartApplication), for DescribeApplication. */
   startingPosition: Type.Optional(InputStartingPosition),
-  /** When StartApplication last ran: NOW means records arriving from then on. */
+  /** Where reading started when the input was last (re)started: from now, or the oldest record. */
+  inputStart: Type.Optional(Type.Union([Type.Literal('NOW'), Type.Literal('TRIM_HORIZON')])),
+  /** When that was: NOW means records arriving from then on. */
   startedMs: Type.Optional(Type.Number()),
   /** Next number for a new id. */
   nextId: Type.Integer(),

@@ -58,7 +58,7 @@ export class AnalyticsService {
     this.started = true;
     for (const doc of this.apps.values()) {
       if (doc.status !== 'RUNNING') continue;
-      this.launch(doc, 'resume').catch((err: unknown) => {
+      this.prepare(doc).then((prepared) => this.run(doc, prepared, 'resume')).catch((err: unknown) => {
         this.deps.logger.error({ app: doc.name, err }, 'analytics application could not resume');
       });
     }
@@ -125,6 +125,9 @@ export class AnalyticsService {
     next.versionId++;
     next.updatedMs = this.deps.clock.now();
     const running = this.runners.get(name);
+    // Everything that can fail (the code, reference data, the input stream) is tried before the
+    // running application is touched: a refused change leaves it as it was, still running.
+    const prepared = running ? await this.prepare(next) : null;
     if (running) {
       await running.stop();
       this.runners.delete(name);
@@ -132,7 +135,7 @@ export class AnalyticsService {
     await this.store.saveApp(name, next);
     this.apps.set(name, next);
     // The new code may hold different operators: only the input positions carry over.
-    if (running) await this.launch(next, next.code === doc.code ? 'resume' : 'positions');
+    if (prepared) await this.run(next, prepared, next.code === doc.code ? 'resume' : 'positions');
     return next;
   }
 
@@ -140,10 +143,17 @@ export class AnalyticsService {
     const doc = this.require(name);
     if (doc.status !== 'READY') throw new RivuletError('ANALYTICS_IN_USE', { message: `Application ${name} is ${doc.status}; it can be started only when READY.` });
     if (doc.inputs.length === 0) throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `Application ${name} has no input to start.` });
+    const prepared = await this.prepare(doc);
+    // LAST_STOPPED_POINT keeps where the input started: shards the checkpoint does not cover
+    // (none was read yet) are read from that same point, not from now.
+    const resume = startingPosition === 'LAST_STOPPED_POINT' && doc.startedMs !== undefined;
+    if (!resume) {
+      await this.store.resetCheckpoint(name);
+      doc.inputStart = startingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'NOW';
+      doc.startedMs = this.deps.clock.now();
+    }
     doc.startingPosition = startingPosition;
-    doc.startedMs = this.deps.clock.now();
-    if (startingPosition !== 'LAST_STOPPED_POINT') await this.store.resetCheckpoint(name);
-    await this.launch(doc, 'resume');
+    await this.run(doc, prepared, 'resume');
     doc.status = 'RUNNING';
     await this.store.saveApp(name, doc);
   }
@@ -182,23 +192,29 @@ export class AnalyticsService {
     return { streams: this.deps.streams, firehose: this.deps.firehose, functions: this.deps.functions, clock: this.deps.clock, applicationArn: doc.arn };
   }
 
-  /** Builds and starts the runner. 'resume' restores the whole checkpoint; 'positions' only where the input stopped. */
-  private async launch(doc: ApplicationDoc, mode: 'resume' | 'positions'): Promise<void> {
+  /** Builds everything a run needs, or throws the error StartApplication or an update reports. */
+  private async prepare(doc: ApplicationDoc): Promise<{ built: BuiltApplication; streamName: string }> {
     const built: BuiltApplication = buildApplication(doc, { graceMs: this.deps.config.graceMs, now: () => this.deps.clock.now() });
     const input = built.inputs[0];
     if (!input?.doc.KinesisStreamsInput) throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `Application ${doc.name} has no input to start.` });
     const streamName = streamNameOfArn(input.doc.KinesisStreamsInput.ResourceARN, 'kinesis');
-    // Resolve now: a missing stream is a configuration error StartApplication reports.
     try {
       this.deps.streams.registry.require({ StreamName: streamName });
     } catch (err) {
       throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `The input stream ${streamName} does not exist.` }, { cause: err });
     }
     await this.loadReferences(doc, built);
+    return { built, streamName };
+  }
+
+  /** Starts a prepared application. 'resume' restores the whole checkpoint; 'positions' only where the input stopped. */
+  private async run(doc: ApplicationDoc, prepared: { built: BuiltApplication; streamName: string }, mode: 'resume' | 'positions'): Promise<void> {
+    const { built, streamName } = prepared;
+    const input = built.inputs[0]!;
     let checkpoint: Checkpoint | null = await this.store.loadCheckpoint(doc.name);
     const positions = checkpoint?.snapshot?.positions ?? {};
     if (mode === 'positions' && checkpoint) checkpoint = null;
-    const start: StartingPosition = doc.startingPosition === 'TRIM_HORIZON' ? { kind: 'TRIM_HORIZON' } : { kind: 'AT_TIMESTAMP', timestampMs: doc.startedMs ?? this.deps.clock.now() };
+    const start: StartingPosition = doc.inputStart === 'TRIM_HORIZON' ? { kind: 'TRIM_HORIZON' } : { kind: 'AT_TIMESTAMP', timestampMs: doc.startedMs ?? this.deps.clock.now() };
     const config = this.deps.config;
     const source = new StreamInput(streamName, start, positions, {
       streams: this.deps.streams,
@@ -210,7 +226,7 @@ export class AnalyticsService {
       doc.name,
       built.graph,
       { streamName: input.streamName, source, decode: input.decode },
-      built.outputs.map((o) => ({ streamName: o.doc.Name, sink: outputSink(o.doc, this.outputDeps(doc)), encode: o.encode })),
+      built.outputs.map((o) => ({ id: o.doc.OutputId, streamName: o.doc.Name, sink: outputSink(o.doc, this.outputDeps(doc)), encode: o.encode })),
       {
         clock: this.deps.clock,
         logger: this.deps.logger,

@@ -179,8 +179,11 @@ export class RecordsService {
         if (timestampMs > now) {
           throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: ${timestampMs}, currentTimestampInMillis: ${now}` });
         }
-        // Past the newest record there is nothing to return: start at the tip.
-        position = (await this.deps.store.positionAtTime(stream.doc.id, shard.doc.index, timestampMs)) ?? shard.nextPosition;
+        // Past the newest committed record: start at the first uncommitted position, not past
+        // it, so a put still committing (its arrival after the timestamp) is not skipped.
+        // The tip is read before the lookup: a commit finishing during it must not move it.
+        const tip = shard.committedPosition;
+        position = (await this.deps.store.positionAtTime(stream.doc.id, shard.doc.index, timestampMs)) ?? tip;
         break;
       }
     }
@@ -290,7 +293,9 @@ export class RecordsService {
     const shard = stream.shards.get(shardIndex);
     if (!shard) throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardIdFor(shardIndex), stream: stream.doc.name, account: this.deps.accountId });
     if (from.kind === 'TRIM_HORIZON') return 0;
-    return (await this.deps.store.positionAtTime(stream.doc.id, shardIndex, from.timestampMs)) ?? shard.nextPosition;
+    // As for AT_TIMESTAMP iterators: a put still committing is not skipped.
+    const tip = shard.committedPosition;
+    return (await this.deps.store.positionAtTime(stream.doc.id, shardIndex, from.timestampMs)) ?? tip;
   }
 
   /** Chunks from `position` on: none at the tip, the tail cache when it covers, else the store. */

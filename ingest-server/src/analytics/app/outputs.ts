@@ -72,9 +72,22 @@ class FirehoseSink implements OutputSink {
 }
 
 class LambdaSink implements OutputSink {
+  /** KDA: retryHint "increases for every delivery failure" of the records it carries. */
+  private failures = 0;
+
   constructor(readonly description: string, private readonly deps: OutputDeps) {}
 
   async send(records: readonly Buffer[]): Promise<void> {
+    try {
+      await this.sendAll(records);
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      throw err;
+    }
+  }
+
+  private async sendAll(records: readonly Buffer[]): Promise<void> {
     const target = resolveFunction(this.description, this.deps.functions);
     for (let i = 0; i < records.length; i += BATCH) {
       const batch = records.slice(i, i + BATCH);
@@ -83,7 +96,7 @@ class LambdaSink implements OutputSink {
       const event = {
         invocationId: randomUUID(),
         applicationArn: this.deps.applicationArn,
-        records: batch.map((data, k) => ({ recordId: ids[k]!, lambdaDeliveryRecordMetadata: { retryHint: 0 }, data: data.toString('base64') })),
+        records: batch.map((data, k) => ({ recordId: ids[k]!, lambdaDeliveryRecordMetadata: { retryHint: this.failures }, data: data.toString('base64') })),
       };
       const invoked = await invokeFunction(target, event, { functionArn: this.description, timeoutMs: LAMBDA_TIMEOUT_MS }, this.deps);
       if (!invoked.ok) throw failed(`Lambda output ${this.description}: ${invoked.failure.errorCode}: ${invoked.failure.errorMessage}`);

@@ -32,6 +32,8 @@ export interface RunnerInput {
 }
 
 export interface RunnerOutput {
+  /** The output's id (OutputId): several outputs may send the same in-application stream. */
+  readonly id: string;
   /** The in-application stream it sends (the output's Name). */
   readonly streamName: string;
   readonly sink: OutputSink;
@@ -50,7 +52,7 @@ export interface RunnerDeps {
 export interface RunnerStatus {
   readonly running: boolean;
   readonly lastError: string | null;
-  /** Rows read from the input, rows sent per output, since start. */
+  /** Rows read from the input since start; rows emitted per output (by OutputId). */
   readonly rowsIn: number;
   readonly rowsOut: Readonly<Record<string, number>>;
   readonly watermarkMs: number;
@@ -77,8 +79,8 @@ export class ApplicationRunner {
     private readonly deps: RunnerDeps,
   ) {
     for (const output of outputs) {
-      this.emitted[output.streamName] ??= 0;
-      this.pending.set(output.streamName, []);
+      this.emitted[output.id] ??= 0;
+      this.pending.set(output.id, []);
       graph.onRow(output.streamName, (row) => this.collect(output, row));
     }
   }
@@ -159,11 +161,11 @@ export class ApplicationRunner {
   }
 
   private collect(output: RunnerOutput, row: Row): void {
-    const n = this.emitted[output.streamName] ?? 0;
-    this.emitted[output.streamName] = n + 1;
+    const n = this.emitted[output.id] ?? 0;
+    this.emitted[output.id] = n + 1;
     // Replaying after a crash: rows up to what the last commit delivered were sent already.
-    if (n < (this.delivered[output.streamName] ?? 0)) return;
-    this.pending.get(output.streamName)!.push(output.encode(row.values, row.rowtime));
+    if (n < (this.delivered[output.id] ?? 0)) return;
+    this.pending.get(output.id)!.push(output.encode(row.values, row.rowtime));
   }
 
   private hasPending(): boolean {
@@ -175,7 +177,7 @@ export class ApplicationRunner {
   private async deliver(): Promise<number> {
     let sent = 0;
     for (const output of this.outputs) {
-      const list = this.pending.get(output.streamName)!;
+      const list = this.pending.get(output.id)!;
       if (list.length === 0) continue;
       try {
         await output.sink.send(list);
