@@ -156,7 +156,7 @@ function follow(value: unknown, steps: readonly PathStep[]): unknown {
   let v = value;
   for (const step of steps) {
     if (v === null || v === undefined) return undefined;
-    if (step.kind === 'name') v = typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[step.name] : undefined;
+    if (step.kind === 'name') v = typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, step.name) ? (v as Record<string, unknown>)[step.name] : undefined;
     else if (step.kind === 'index') v = Array.isArray(v) ? v[step.index] : undefined;
   }
   return v;
@@ -283,6 +283,16 @@ export function compileRecordDecoder(schema: RecordSchema): RecordDecoder {
     const rowPath = format.MappingParameters?.JSONMappingParameters?.RecordRowPath ?? '$';
     const rowSteps = parseJsonPath(rowPath);
     const { prefix, plans } = planJsonColumns(schema.RecordColumns);
+    if (rowSteps.length === 0 && prefix === undefined) {
+      // The common shape (one object per record, plain paths) on the hot path: no row
+      // selection, no closures per row; the same results as the general decoder below.
+      decode = compileFlatJsonDecoder(plans.map((p) => p.steps), converters);
+      return Object.assign((data: Buffer): DecodeResult => {
+        const out: DecodeResult = { rows: [], errors: [] };
+        decode(data.toString('utf8'), out);
+        return out;
+      }, { columns });
+    }
     decode = (text, out) => {
       let document: unknown;
       try {
@@ -312,6 +322,38 @@ export function compileRecordDecoder(schema: RecordSchema): RecordDecoder {
     return out;
   };
   return Object.assign(decoder, { columns });
+}
+
+/** A decoder for RecordRowPath `$` with no flattened array: each record is one row. */
+function compileFlatJsonDecoder(paths: readonly (readonly PathStep[])[], converters: readonly ((v: unknown) => Value)[]): (text: string, out: DecodeResult) => void {
+  const width = converters.length;
+  // A path of one name step (`$.price`) is a property read.
+  const names = paths.map((steps) => (steps.length === 1 && steps[0]!.kind === 'name' ? steps[0]!.name : undefined));
+  return (text, out) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (cause) {
+      const error = new SqlRuntimeError('SchemaMismatch', `Record is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      out.errors.push({ message: error.message, raw: text, error });
+      return;
+    }
+    const object = document !== null && typeof document === 'object' && !Array.isArray(document) ? (document as Record<string, unknown>) : undefined;
+    const row = new Array<Value>(width);
+    try {
+      for (let i = 0; i < width; i++) {
+        const name = names[i];
+        // Own properties only: a field named "constructor" must not read Object.prototype.
+        const v = name !== undefined ? (object !== undefined && Object.hasOwn(object, name) ? object[name] : undefined) : follow(document, paths[i]!);
+        row[i] = converters[i]!(v);
+      }
+    } catch (cause) {
+      if (!(cause instanceof SqlRuntimeError)) throw cause;
+      out.errors.push({ message: cause.message, raw: text, error: cause });
+      return;
+    }
+    out.rows.push(row);
+  };
 }
 
 /** "An array is always flattened to at least one row": empty or missing → one all-NULL row. */

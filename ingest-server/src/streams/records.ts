@@ -32,6 +32,7 @@ export const MAX_GET_BYTES = 10 * 1024 * 1024;
 
 /** One record as an in-process consumer reads it (`RecordsService.readFrom`). */
 export interface InternalRecord {
+  shardIndex: number;
   position: number;
   arrivalMs: number;
   data: Buffer;
@@ -281,7 +282,7 @@ export class RecordsService {
         if (endingPosition !== null && at > endingPosition) break;
         const entry = entries[i]!;
         const base64 = Buffer.from(entry.dataBase64.buffer, entry.dataBase64.byteOffset, entry.dataBase64.byteLength).toString('latin1');
-        records.push({ position: at, arrivalMs: chunk.arrivalMs, data: Buffer.from(base64, 'base64') });
+        records.push({ shardIndex, position: at, arrivalMs: chunk.arrivalMs, data: Buffer.from(base64, 'base64') });
         next = at + 1;
       }
     }

@@ -3,9 +3,9 @@
  * CSV records. A Rivulet data stream and a Firehose delivery stream are written in-process; a
  * Lambda output is invoked with the KDA Lambda output contract (a configured module or URL).
  *
- * Owns: one `send` per batch that resolves only when every record was accepted, and throws
- * otherwise (the runner retries the batch with backoff and commits nothing until it succeeds:
- * at-least-once).
+ * Owns: one `send` per batch that resolves with the records not accepted (retried alone) and
+ * throws when the batch failed as a whole (retried whole); the runner retries with backoff and
+ * commits nothing until every record is accepted: at-least-once.
  * Does not own: encoding (record-format.ts), retries, or which rows are sent (the runner).
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,11 @@ import { streamNameOfArn } from './source.js';
 export interface OutputSink {
   /** For DescribeApplication and logs: the destination ARN. */
   readonly description: string;
-  send(records: readonly Buffer[]): Promise<void>;
+  /**
+   * Sends records; resolves with those the destination refused (a throttled shard, say), which
+   * the caller sends again later, alone. Throws when nothing can be said to have arrived.
+   */
+  send(records: readonly Buffer[]): Promise<readonly Buffer[]>;
 }
 
 export interface OutputTarget {
@@ -44,30 +48,45 @@ function failed(message: string): RivuletError {
 }
 
 class StreamSink implements OutputSink {
-  private counter = 0;
+  private batches = 0;
   constructor(readonly description: string, private readonly name: string, private readonly deps: OutputDeps) {}
 
-  async send(records: readonly Buffer[]): Promise<void> {
+  async send(records: readonly Buffer[]): Promise<readonly Buffer[]> {
     const stream = this.deps.streams.registry.require({ StreamName: this.name });
+    const refused: Buffer[] = [];
     for (let i = 0; i < records.length; i += BATCH) {
-      // A fresh partition key per record spreads the output over every shard, as KDA does.
-      const entries = records.slice(i, i + BATCH).map((data) => ({
-        dataBase64: data.toString('base64'),
-        dataBytes: data.length,
-        partitionKey: String(this.counter++),
-      }));
+      // Batches go round the open shards, each whole to one shard through an explicit hash key
+      // (its shard's first key): the output spreads over every shard, as KDA's does, without
+      // hashing a partition key per record.
+      const open = stream.openShards;
+      const shard = open[this.batches++ % Math.max(1, open.length)];
+      const explicitHashKey = shard ? String(shard.startHash) : undefined;
+      const partitionKey = `kda-${this.batches}`;
+      const batch = records.slice(i, i + BATCH);
+      const entries = batch.map((data) => ({ dataBase64: data.toString('base64'), dataBytes: data.length, partitionKey, explicitHashKey }));
       const results = await this.deps.streams.records.put(stream, entries);
-      const refused = results.filter((r) => 'ErrorCode' in r);
-      if (refused.length > 0) throw failed(`${refused.length} records were refused by stream ${this.name}: ${(refused[0] as { ErrorMessage: string }).ErrorMessage}`);
+      results.forEach((r, k) => {
+        if ('ErrorCode' in r) refused.push(batch[k]!);
+      });
     }
+    return refused;
   }
 }
 
 class FirehoseSink implements OutputSink {
   constructor(readonly description: string, private readonly name: string, private readonly deps: OutputDeps) {}
 
-  async send(records: readonly Buffer[]): Promise<void> {
-    for (let i = 0; i < records.length; i += BATCH) await this.deps.firehose.put(this.name, chunkFromRecords(records.slice(i, i + BATCH)));
+  async send(records: readonly Buffer[]): Promise<readonly Buffer[]> {
+    // A batch is persisted whole or refused whole; a refused one throws, and it and those after it are retried.
+    for (let i = 0; i < records.length; i += BATCH) {
+      try {
+        await this.deps.firehose.put(this.name, chunkFromRecords(records.slice(i, i + BATCH)));
+      } catch (err) {
+        if (i === 0) throw err;
+        return records.slice(i);
+      }
+    }
+    return [];
   }
 }
 
@@ -77,10 +96,11 @@ class LambdaSink implements OutputSink {
 
   constructor(readonly description: string, private readonly deps: OutputDeps) {}
 
-  async send(records: readonly Buffer[]): Promise<void> {
+  async send(records: readonly Buffer[]): Promise<readonly Buffer[]> {
     try {
       await this.sendAll(records);
       this.failures = 0;
+      return [];
     } catch (err) {
       this.failures++;
       throw err;

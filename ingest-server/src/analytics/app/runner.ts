@@ -145,7 +145,9 @@ export class ApplicationRunner {
       const rowtime = Math.max(record.arrivalMs, this.watermarkMs);
       for (const values of rows) {
         this.rowsIn++;
-        this.graph.insert(this.input.streamName, { rowtime, values: [...values, record.arrivalMs] });
+        // The decoder's array is this row's own: APPROXIMATE_ARRIVAL_TIME goes on its end.
+        values.push(record.arrivalMs);
+        this.graph.insert(this.input.streamName, { rowtime, values });
       }
       for (const e of errors) {
         this.graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime, values: [] }, null, e.raw);
@@ -179,13 +181,17 @@ export class ApplicationRunner {
     for (const output of this.outputs) {
       const list = this.pending.get(output.id)!;
       if (list.length === 0) continue;
+      let refused: readonly Buffer[];
       try {
-        await output.sink.send(list);
+        refused = await output.sink.send(list);
       } catch (err) {
         throw err instanceof RivuletError ? err : new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `output ${output.sink.description}: ${(err as Error).message}` }, { cause: err });
       }
-      sent += list.length;
-      list.length = 0;
+      sent += list.length - refused.length;
+      this.pending.set(output.id, [...refused]);
+      if (refused.length > 0) {
+        throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `output ${output.sink.description} refused ${refused.length} records (throttled); they are sent again` });
+      }
     }
     this.delivered = { ...this.emitted };
     return sent;

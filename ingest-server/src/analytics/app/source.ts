@@ -25,9 +25,7 @@ export type StartingPosition = { kind: 'TRIM_HORIZON' } | { kind: 'AT_TIMESTAMP'
 /** Per shard index: the next position not yet released, or 'CLOSED' when it is fully released. */
 export type SourcePositions = Record<string, number | 'CLOSED'>;
 
-export interface SourceRecord extends InternalRecord {
-  readonly shardIndex: number;
-}
+export type SourceRecord = InternalRecord;
 
 export interface SourceDeps {
   readonly streams: StreamsService;
@@ -101,7 +99,8 @@ export class StreamInput {
       }
       if (cursor.ended) continue;
       const read = await this.deps.streams.records.readFrom(stream, index, cursor.readPosition, this.deps.readLimit);
-      for (const r of read.records) cursor.pending.push({ ...r, shardIndex: index });
+      if (cursor.pending.length === 0) cursor.pending = read.records;
+      else for (const r of read.records) cursor.pending.push(r);
       cursor.readPosition = read.next;
       cursor.ended = read.ended;
       cursor.caughtUp = read.ended || read.records.length < this.deps.readLimit;
@@ -118,14 +117,16 @@ export class StreamInput {
       bound = Math.min(bound, c.caughtUp ? tipBoundMs : (last?.arrivalMs ?? tipBoundMs));
     }
     if (bound === Infinity) bound = tipBoundMs;
-    const out: SourceRecord[] = [];
+    // Each shard's records are in arrival order already: merge them (k is the shard count).
+    const runs: SourceRecord[][] = [];
     for (const c of this.cursors.values()) {
       let n = 0;
       while (n < c.pending.length && c.pending[n]!.arrivalMs < bound) n++;
-      for (let i = 0; i < n; i++) out.push(c.pending[i]!);
-      c.pending.splice(0, n);
+      if (n === 0) continue;
+      runs.push(n === c.pending.length ? c.pending : c.pending.slice(0, n));
+      c.pending = n === c.pending.length ? [] : c.pending.slice(n);
     }
-    out.sort((a, b) => a.arrivalMs - b.arrivalMs || a.shardIndex - b.shardIndex || a.position - b.position);
+    const out = mergeByArrival(runs);
     for (const [index, c] of this.cursors) {
       if (c.ended && c.pending.length === 0) {
         this.cursors.delete(index);
@@ -134,6 +135,25 @@ export class StreamInput {
     }
     if (bound > this.watermarkMs) this.watermarkMs = bound;
     return out;
+  }
+}
+
+/** Merges runs each ordered by (arrival, position) into one ordered by (arrival, shard, position). */
+function mergeByArrival(runs: SourceRecord[][]): SourceRecord[] {
+  if (runs.length <= 1) return runs[0] ?? [];
+  const out: SourceRecord[] = [];
+  const at = runs.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let r = 0; r < runs.length; r++) {
+      const rec = runs[r]![at[r]!];
+      if (rec === undefined) continue;
+      const b = best === -1 ? undefined : runs[best]![at[best]!]!;
+      if (b === undefined || rec.arrivalMs < b.arrivalMs || (rec.arrivalMs === b.arrivalMs && rec.shardIndex < b.shardIndex)) best = r;
+    }
+    if (best === -1) return out;
+    out.push(runs[best]![at[best]!]!);
+    at[best]!++;
   }
 }
 
