@@ -91,3 +91,34 @@ export function decodedLength(base64: Uint8Array): number {
   const padding = base64[n - 1] === EQUALS ? (base64[n - 2] === EQUALS ? 2 : 1) : 0;
   return (n / 4) * 3 - padding;
 }
+
+const BASE64_VALUES = (() => {
+  const table = new Int16Array(256).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+/**
+ * Decodes stored base64 (valid and padded: it was checked on the way in) into `out` at `at`,
+ * straight from the bytes, without the intermediate string Buffer.from(text, 'base64') needs.
+ * Returns the number of bytes written.
+ */
+export function decodeBase64Into(base64: Uint8Array, out: Uint8Array, at: number): number {
+  const n = base64.length - (base64[base64.length - 1] === EQUALS ? (base64[base64.length - 2] === EQUALS ? 2 : 1) : 0);
+  let o = at;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = (BASE64_VALUES[base64[i]!]! << 18) | (BASE64_VALUES[base64[i + 1]!]! << 12) | (BASE64_VALUES[base64[i + 2]!]! << 6) | BASE64_VALUES[base64[i + 3]!]!;
+    out[o++] = v >> 16;
+    out[o++] = (v >> 8) & 0xff;
+    out[o++] = v & 0xff;
+  }
+  const rest = n - i;
+  if (rest >= 2) {
+    const v = (BASE64_VALUES[base64[i]!]! << 18) | (BASE64_VALUES[base64[i + 1]!]! << 12) | (rest === 3 ? BASE64_VALUES[base64[i + 2]!]! << 6 : 0);
+    out[o++] = v >> 16;
+    if (rest === 3) out[o++] = (v >> 8) & 0xff;
+  }
+  return o - at;
+}

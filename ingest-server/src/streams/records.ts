@@ -4,7 +4,7 @@
  * requests arrive; the store makes them durable in that same order.
  */
 import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartitionKey, parseHashKey, shardIdFor } from '@rivulet/shared';
-import { decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
+import { decodeBase64Into, decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
 import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
@@ -277,14 +277,21 @@ export class RecordsService {
     let next = position;
     for (const chunk of await this.chunksFrom(stream, shard, position, limit)) {
       const entries = decodeChunk(chunk.body, chunk.count, this.deps.keys);
-      for (let i = Math.max(0, position - chunk.firstPosition); i < entries.length && records.length < limit; i++) {
-        const at = chunk.firstPosition + i;
-        if (endingPosition !== null && at > endingPosition) break;
-        const entry = entries[i]!;
-        const base64 = Buffer.from(entry.dataBase64.buffer, entry.dataBase64.byteOffset, entry.dataBase64.byteLength).toString('latin1');
-        records.push({ shardIndex, position: at, arrivalMs: chunk.arrivalMs, data: Buffer.from(base64, 'base64') });
-        next = at + 1;
+      const first = Math.max(0, position - chunk.firstPosition);
+      let end = Math.min(entries.length, first + limit - records.length);
+      if (endingPosition !== null) end = Math.min(end, endingPosition - chunk.firstPosition + 1);
+      // One buffer for the chunk's decoded data; each record is a view of it.
+      let total = 0;
+      for (let i = first; i < end; i++) total += decodedLength(entries[i]!.dataBase64);
+      const data = Buffer.allocUnsafe(total);
+      let offset = 0;
+      for (let i = first; i < end; i++) {
+        const length = decodeBase64Into(entries[i]!.dataBase64, data, offset);
+        records.push({ shardIndex, position: chunk.firstPosition + i, arrivalMs: chunk.arrivalMs, data: data.subarray(offset, offset + length) });
+        offset += length;
       }
+      if (end > first) next = chunk.firstPosition + end;
+      if (records.length >= limit || end < entries.length) break;
     }
     return { records, next, ended: endingPosition !== null && next > endingPosition };
   }

@@ -81,7 +81,7 @@ export class StreamInput {
   async poll(): Promise<SourcePoll> {
     const pollStart = this.deps.now();
     const stream = this.deps.streams.registry.require({ StreamName: this.streamName });
-    let more = false;
+    const readable: [number, ShardCursor][] = [];
     for (const shard of [...stream.shards.values()].sort((a, b) => a.doc.index - b.doc.index)) {
       const index = shard.doc.index;
       if (this.closed.has(index)) continue;
@@ -97,15 +97,20 @@ export class StreamInput {
         cursor = { readPosition: position, pending: [], ended: false, caughtUp: false };
         this.cursors.set(index, cursor);
       }
-      if (cursor.ended) continue;
-      const read = await this.deps.streams.records.readFrom(stream, index, cursor.readPosition, this.deps.readLimit);
+      if (!cursor.ended) readable.push([index, cursor]);
+    }
+    // Shards are read at once: their store reads overlap in the I/O pool.
+    const reads = await Promise.all(readable.map(([index, cursor]) => this.deps.streams.records.readFrom(stream, index, cursor.readPosition, this.deps.readLimit)));
+    let more = false;
+    readable.forEach(([, cursor], k) => {
+      const read = reads[k]!;
       if (cursor.pending.length === 0) cursor.pending = read.records;
       else for (const r of read.records) cursor.pending.push(r);
       cursor.readPosition = read.next;
       cursor.ended = read.ended;
       cursor.caughtUp = read.ended || read.records.length < this.deps.readLimit;
       if (!cursor.caughtUp) more = true;
-    }
+    });
     return { records: this.release(pollStart - this.deps.commitSkewMs), watermarkMs: this.watermarkMs, more };
   }
 

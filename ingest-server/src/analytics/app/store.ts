@@ -7,7 +7,8 @@
  *   s!<name> -> the last snapshot: operator state, input positions, rows emitted, watermark
  * Invariants:
  * - A snapshot and the commit it goes with are written in one batch, with sync when the server
- *   runs with syncWrites: a crash leaves the previous pair or the new one, never a mix.
+ *   runs with syncWrites: a crash leaves the previous pair or the new one, never a mix. Commits
+ *   between snapshots are not synced (see saveCheckpoint).
  * - `delivered` only grows for a given snapshot lineage, so replay never resends a row twice.
  */
 import { mkdir } from 'node:fs/promises';
@@ -67,10 +68,15 @@ export class AnalyticsStore {
     await this.wrap('reset', () => this.db.batch([{ type: 'del', key: `c!${name}` }, { type: 'del', key: `s!${name}` }], { sync: this.syncWrites }));
   }
 
+  /**
+   * A commit without a snapshot is written without fsync: it survives a killed process (LevelDB
+   * has written its log), and if a power cut loses it, the previous one holds and replay only
+   * sends some rows again (at-least-once). A snapshot is synced like everything else.
+   */
   async saveCheckpoint(name: string, checkpoint: Checkpoint): Promise<void> {
     const ops: { type: 'put'; key: string; value: string }[] = [{ type: 'put', key: `c!${name}`, value: JSON.stringify(checkpoint.delivered) }];
     if (checkpoint.snapshot) ops.push({ type: 'put', key: `s!${name}`, value: JSON.stringify(checkpoint.snapshot) });
-    await this.wrap('checkpoint', () => this.db.batch(ops, { sync: this.syncWrites }));
+    await this.wrap('checkpoint', () => this.db.batch(ops, { sync: this.syncWrites && checkpoint.snapshot !== undefined }));
   }
 
   async loadCheckpoint(name: string): Promise<Checkpoint | null> {
