@@ -42,7 +42,18 @@ export interface DecodeResult {
 }
 export interface RecordDecoder {
   (data: Buffer): DecodeResult;
+  /** The same, appending to `out` (the hot path reuses one result for every record). */
+  readonly into: (data: Buffer, out: DecodeResult) => void;
   readonly columns: readonly SourceColumn[];
+}
+
+function recordDecoder(decode: (text: string, out: DecodeResult) => void, columns: readonly SourceColumn[]): RecordDecoder {
+  const into = (data: Buffer, out: DecodeResult): void => decode(data.toString('utf8'), out);
+  return Object.assign((data: Buffer): DecodeResult => {
+    const out: DecodeResult = { rows: [], errors: [] };
+    into(data, out);
+    return out;
+  }, { into, columns });
 }
 /** What the decoder needs of a SourceSchema / ReferenceSchema. */
 export interface RecordSchema {
@@ -286,12 +297,7 @@ export function compileRecordDecoder(schema: RecordSchema): RecordDecoder {
     if (rowSteps.length === 0 && prefix === undefined) {
       // The common shape (one object per record, plain paths) on the hot path: no row
       // selection, no closures per row; the same results as the general decoder below.
-      decode = compileFlatJsonDecoder(plans.map((p) => p.steps), converters);
-      return Object.assign((data: Buffer): DecodeResult => {
-        const out: DecodeResult = { rows: [], errors: [] };
-        decode(data.toString('utf8'), out);
-        return out;
-      }, { columns });
+      return recordDecoder(compileFlatJsonDecoder(plans.map((p) => p.steps), converters), columns);
     }
     decode = (text, out) => {
       let document: unknown;
@@ -316,12 +322,7 @@ export function compileRecordDecoder(schema: RecordSchema): RecordDecoder {
       }
     };
   }
-  const decoder = (data: Buffer): DecodeResult => {
-    const out: DecodeResult = { rows: [], errors: [] };
-    decode(data.toString('utf8'), out);
-    return out;
-  };
-  return Object.assign(decoder, { columns });
+  return recordDecoder(decode, columns);
 }
 
 /** A decoder for RecordRowPath `$` with no flattened array: each record is one row. */

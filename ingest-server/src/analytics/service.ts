@@ -225,7 +225,7 @@ export class AnalyticsService {
     const runner = new ApplicationRunner(
       doc.name,
       built.graph,
-      { streamName: input.streamName, source, decode: input.decode },
+      { streamName: input.streamName, source, decode: input.decode.into },
       built.outputs.map((o) => ({ id: o.doc.OutputId, streamName: o.doc.Name, sink: outputSink(o.doc, this.outputDeps(doc)), encode: o.encode })),
       {
         clock: this.deps.clock,

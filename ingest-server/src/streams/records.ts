@@ -275,23 +275,31 @@ export class RecordsService {
     const endingPosition = shard.doc.endingPosition;
     const records: InternalRecord[] = [];
     let next = position;
+    // Which records of which chunks, first; then one buffer for all their data, each record a view of it.
+    const spans: { firstPosition: number; arrivalMs: number; entries: ReturnType<typeof decodeChunk>; first: number; end: number }[] = [];
+    let total = 0;
+    let taken = 0;
     for (const chunk of await this.chunksFrom(stream, shard, position, limit)) {
       const entries = decodeChunk(chunk.body, chunk.count, this.deps.keys);
       const first = Math.max(0, position - chunk.firstPosition);
-      let end = Math.min(entries.length, first + limit - records.length);
+      let end = Math.min(entries.length, first + limit - taken);
       if (endingPosition !== null) end = Math.min(end, endingPosition - chunk.firstPosition + 1);
-      // One buffer for the chunk's decoded data; each record is a view of it.
-      let total = 0;
-      for (let i = first; i < end; i++) total += decodedLength(entries[i]!.dataBase64);
-      const data = Buffer.allocUnsafe(total);
-      let offset = 0;
-      for (let i = first; i < end; i++) {
-        const length = decodeBase64Into(entries[i]!.dataBase64, data, offset);
-        records.push({ shardIndex, position: chunk.firstPosition + i, arrivalMs: chunk.arrivalMs, data: data.subarray(offset, offset + length) });
+      if (end > first) {
+        spans.push({ firstPosition: chunk.firstPosition, arrivalMs: chunk.arrivalMs, entries, first, end });
+        for (let i = first; i < end; i++) total += decodedLength(entries[i]!.dataBase64);
+        taken += end - first;
+        next = chunk.firstPosition + end;
+      }
+      if (taken >= limit || end < entries.length) break;
+    }
+    const data = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (const span of spans) {
+      for (let i = span.first; i < span.end; i++) {
+        const length = decodeBase64Into(span.entries[i]!.dataBase64, data, offset);
+        records.push({ shardIndex, position: span.firstPosition + i, arrivalMs: span.arrivalMs, data: data.subarray(offset, offset + length) });
         offset += length;
       }
-      if (end > first) next = chunk.firstPosition + end;
-      if (records.length >= limit || end < entries.length) break;
     }
     return { records, next, ended: endingPosition !== null && next > endingPosition };
   }

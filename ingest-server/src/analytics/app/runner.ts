@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { RivuletError, type Clock, type TimerHandle } from '@rivulet/shared';
 import { SqlRuntimeError } from '../engine/errors.js';
 import type { Row, Value } from '../engine/values.js';
+import type { DecodeResult } from '../record-format.js';
 import type { AppGraph } from './graph.js';
 import type { OutputSink } from './outputs.js';
 import type { SourcePositions, StreamInput } from './source.js';
@@ -28,7 +29,8 @@ export interface RunnerInput {
   /** The in-application stream the input feeds, e.g. SOURCE_SQL_STREAM_001. */
   readonly streamName: string;
   readonly source: StreamInput;
-  readonly decode: (data: Buffer) => { rows: Value[][]; errors: { message: string; raw: string }[] };
+  /** Appends the rows and errors of one record to `out`. */
+  readonly decode: (data: Buffer, out: DecodeResult) => void;
 }
 
 export interface RunnerOutput {
@@ -139,8 +141,12 @@ export class ApplicationRunner {
       await this.commit();
     }
     const poll = await this.input.source.poll();
+    const decoded: DecodeResult = { rows: [], errors: [] };
+    const { rows, errors } = decoded;
     for (const record of poll.records) {
-      const { rows, errors } = this.input.decode(record.data);
+      rows.length = 0;
+      errors.length = 0;
+      this.input.decode(record.data, decoded);
       // A record older than the watermark (its commit was slower than the skew) enters at the watermark.
       const rowtime = Math.max(record.arrivalMs, this.watermarkMs);
       for (const values of rows) {
