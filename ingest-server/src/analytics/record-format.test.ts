@@ -104,6 +104,36 @@ describe('compileRecordDecoder, JSON', () => {
   });
 });
 
+describe('compileRecordDecoder, JSON fast and general paths', () => {
+  it('reads only a record\'s own fields: "constructor" or "toString" missing from it are NULL, on both paths', () => {
+    const columns: RecordColumn[] = [
+      { Name: 'constructor', Mapping: '$.constructor', SqlType: 'VARCHAR(16)' },
+      { Name: 'toString', Mapping: '$.a.toString', SqlType: 'VARCHAR(16)' },
+    ];
+    // RecordRowPath `$` takes the flat decoder; `$[0:]` the general one.
+    expect(compileRecordDecoder(json(columns))(buf({ a: {} }))).toEqual({ rows: [[null, null]], errors: [] });
+    expect(compileRecordDecoder(json(columns, '$[0:]'))(buf([{ a: {} }]))).toEqual({ rows: [[null, null]], errors: [] });
+    expect(compileRecordDecoder(json(columns))(buf({ constructor: 'mine', a: { toString: 'also' } }))).toEqual({ rows: [['mine', 'also']], errors: [] });
+  });
+
+  it('gives the same rows and errors on the flat path as on the general one', () => {
+    const columns: RecordColumn[] = [
+      { Name: 'T', Mapping: '$.t', SqlType: 'VARCHAR(4)' },
+      { Name: 'P', Mapping: '$.p', SqlType: 'INTEGER' },
+      { Name: 'N', Mapping: '$.n.x', SqlType: 'DOUBLE' },
+    ];
+    const flat = compileRecordDecoder(json(columns));
+    const general = compileRecordDecoder(json(columns, '$[0:]'));
+    for (const record of [{ t: 'AMZN', p: 3, n: { x: 1.5 } }, { t: 'LONGER', p: '4' }, { p: 'x' }, {}, { n: [1] }]) {
+      const a = flat(buf(record));
+      const b = general(buf([record]));
+      expect(a.rows).toEqual(b.rows);
+      expect(a.errors.map((e) => e.message)).toEqual(b.errors.map((e) => e.message));
+    }
+    expect(flat(buf('not json')).errors).toHaveLength(1);
+  });
+});
+
 describe('compileRecordDecoder, CSV', () => {
   const columns: RecordColumn[] = [
     { Name: 'LastName', SqlType: 'VARCHAR(16)' },
