@@ -91,6 +91,21 @@ describe('FileObjectSink', () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
+  it('reads an object back, and refuses keys and symlinks that lead outside the root', async () => {
+    const sink = new FileObjectSink(root);
+    await sink.put('reference/companies.csv', Buffer.from('AMZN,Amazon\n'));
+    expect((await sink.get('reference/companies.csv')).toString()).toBe('AMZN,Amazon\n');
+    await writeFile(join(outside, 'secret'), 'do not read');
+    await symlink(join(outside, 'secret'), join(root, 'file-link'));
+    await symlink(outside, join(root, 'dir-link'));
+    for (const key of ['../outside/secret', 'file-link', 'dir-link/secret', '/etc/passwd']) {
+      const err = await sink.get(key).catch((e: unknown) => e);
+      expect((err as RivuletError).code, key).toBe('FIREHOSE_INVALID_ARGUMENT');
+      expect(String((err as Error).message)).not.toContain('do not read');
+    }
+    expect(((await sink.get('absent').catch((e: unknown) => e)) as RivuletError).code).toBe('FIREHOSE_DELIVERY');
+  });
+
   it('accepts a root that is itself reached through a symlink', async () => {
     await symlink(root, join(base, 'root-link'));
     const sink = new FileObjectSink(join(base, 'root-link'));

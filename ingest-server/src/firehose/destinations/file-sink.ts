@@ -58,8 +58,10 @@ export class FileObjectSink implements ObjectSink {
     const target = join(this.rootDir, ...checkKey(key));
     if (!target.startsWith(this.rootDir + sep)) throw badKey(key, 'it resolves outside the bucket directory');
     try {
-      await this.assertInsideRoot(dirname(target), key);
-      return await readFile(target);
+      // The file itself may be a symlink: what it resolves to must lie under the root too.
+      const [realRoot, realTarget] = await Promise.all([realpath(this.rootDir), realpath(target)]);
+      if (!realTarget.startsWith(realRoot + sep)) throw badKey(key, 'it resolves outside the bucket directory');
+      return await readFile(realTarget);
     } catch (err) {
       if (err instanceof RivuletError) throw err;
       throw new RivuletError('FIREHOSE_DELIVERY', { destination: this.description, message: `reading ${key}: ${describe(err)}` }, { cause: err });

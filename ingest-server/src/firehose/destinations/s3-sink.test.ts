@@ -63,6 +63,18 @@ describe('S3ObjectSink against Ceph radosgw', () => {
     }
   });
 
+  it('reads an object back whole (Analytics reference data), and names a missing key', async () => {
+    const sink = new S3ObjectSink(sinkOptions());
+    try {
+      const body = Buffer.from('Ticker,Company\nAMZN,Amazon\nMSFT,Microsoft\n');
+      await sink.put('reference/companies.csv', body);
+      expect(await sink.get('reference/companies.csv')).toEqual(body);
+      await expect(sink.get('reference/absent.csv')).rejects.toThrow(/GetObject reference\/absent\.csv: NoSuchKey/);
+    } finally {
+      sink.close();
+    }
+  });
+
   it('overwrites an object put twice under the same key', async () => {
     const sink = new S3ObjectSink(sinkOptions());
     try {
