@@ -60,6 +60,12 @@ interface Pump {
 
 type Listener = (row: Row) => void;
 
+interface Flow {
+  last: number;
+  readonly listeners: Listener[];
+  readonly readers: { readonly push: (row: Row) => void }[];
+}
+
 /** The stream an ad-hoc query's rows go to. */
 export const QUERY_RESULT = 'QUERY_RESULT';
 
@@ -100,9 +106,8 @@ function mappingOf(pump: CreatePump, body: RowOperator, target: InAppStream): Pu
 export class AppGraph {
   private readonly streamMap = new Map<string, InAppStream>();
   private readonly pumps: Pump[] = [];
-  private readonly readers = new Map<string, { pump: Pump; side: number }[]>();
-  private readonly listeners = new Map<string, Listener[]>();
-  private readonly lastRowtime = new Map<string, number>();
+  /** Per stream: its last ROWTIME, who listens, and the pumps reading it (with their emitters, made once). */
+  private readonly flows = new Map<string, Flow>();
   private readonly tableNames = new Set<string>();
 
   private constructor(private readonly options: GraphOptions) {}
@@ -135,11 +140,7 @@ export class AppGraph {
     });
     for (const pump of orderPumps(compiled, pumps)) {
       graph.pumps.push(pump);
-      for (const { stream, side } of pump.sources) {
-        const list = graph.readers.get(stream) ?? [];
-        list.push({ pump, side });
-        graph.readers.set(stream, list);
-      }
+      for (const { stream, side } of pump.sources) graph.addReader(stream, pump, side);
     }
     return graph;
   }
@@ -154,22 +155,33 @@ export class AppGraph {
 
   /** Calls `fn` with every row `stream` receives from now on. */
   onRow(stream: string, fn: Listener): void {
-    const list = this.listeners.get(stream) ?? [];
-    list.push(fn);
-    this.listeners.set(stream, list);
+    this.flow(stream).listeners.push(fn);
   }
 
   /** A row enters `stream` (an input stream, or error_stream for rows that failed to decode). */
   insert(stream: string, row: Row): void {
-    const last = this.lastRowtime.get(stream);
+    this.insertInto(this.flow(stream), row);
+  }
+
+  private insertInto(flow: Flow, row: Row): void {
     // ROWTIME of a stream never decreases: a row stamped earlier enters at the stream's time.
-    const entered = last !== undefined && row.rowtime < last ? { rowtime: last, values: row.values } : row;
-    this.lastRowtime.set(stream, entered.rowtime);
-    for (const fn of this.listeners.get(stream) ?? []) fn(entered);
-    for (const { pump, side } of this.readers.get(stream) ?? []) {
-      if (pump.relation) pump.relation.push(entered, this.relationOut(pump), side);
-      else pump.body.push(entered, this.bodyOut(pump));
-    }
+    const entered = row.rowtime < flow.last ? { rowtime: flow.last, values: row.values } : row;
+    flow.last = entered.rowtime;
+    for (const fn of flow.listeners) fn(entered);
+    for (const r of flow.readers) r.push(entered);
+  }
+
+  private flow(stream: string): Flow {
+    let f = this.flows.get(stream);
+    if (!f) this.flows.set(stream, (f = { last: -Infinity, listeners: [], readers: [] }));
+    return f;
+  }
+
+  private addReader(stream: string, pump: Pump, side: number): void {
+    const relation = pump.relation;
+    const body = pump.body;
+    const out = relation ? this.relationOut(pump) : this.bodyOut(pump);
+    this.flow(stream).readers.push({ push: relation ? (row) => relation.push(row, out, side) : (row) => body.push(row, out) });
   }
 
   /** Records a failure in error_stream on behalf of `pumpName` (the runner uses this for decoding errors). */
@@ -197,7 +209,9 @@ export class AppGraph {
   snapshot(): GraphSnapshot {
     const pumps: GraphSnapshot['pumps'] = {};
     for (const p of this.pumps) pumps[p.name] = { relation: p.relation?.snapshot() ?? null, body: p.body.snapshot() };
-    return { pumps, rowtimes: Object.fromEntries(this.lastRowtime) };
+    const rowtimes: Record<string, number> = {};
+    for (const [name, f] of this.flows) if (Number.isFinite(f.last)) rowtimes[name] = f.last;
+    return { pumps, rowtimes };
   }
 
   restore(state: GraphSnapshot): void {
@@ -207,8 +221,8 @@ export class AppGraph {
       if (p.relation && s.relation !== null) p.relation.restore(s.relation);
       p.body.restore(s.body);
     }
-    this.lastRowtime.clear();
-    for (const [k, v] of Object.entries(state.rowtimes)) this.lastRowtime.set(k, v);
+    for (const f of this.flows.values()) f.last = -Infinity;
+    for (const [k, v] of Object.entries(state.rowtimes)) this.flow(k).last = v;
   }
 
   private declareStream(s: CreateStream, tables: ReadonlyMap<string, unknown>): void {
@@ -272,7 +286,7 @@ export class AppGraph {
       mapping: body.columns.map((_, i) => ({ from: i, cast: undefined })),
     };
     graph.pumps.push(pump);
-    for (const { stream, side } of pump.sources) graph.readers.set(stream, [...(graph.readers.get(stream) ?? []), { pump, side }]);
+    for (const { stream, side } of pump.sources) graph.addReader(stream, pump, side);
     return graph;
   }
 
@@ -301,6 +315,7 @@ export class AppGraph {
   }
 
   private makeBodyOut(pump: Pump): Emitter {
+    const target = this.flow(pump.target);
     return {
       row: (r) => {
         const values = new Array<Value>(pump.mapping.length);
@@ -315,7 +330,7 @@ export class AppGraph {
           this.error(err, r, pump.name, undefined, pump.body.types);
           return;
         }
-        this.insert(pump.target, { rowtime: r.rowtime, values });
+        this.insertInto(target, { rowtime: r.rowtime, values });
       },
       error: (e, input) => this.error(e, input, pump.name, undefined, pump.inputTypes),
     };
