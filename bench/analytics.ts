@@ -29,6 +29,7 @@ import type { Row } from '../ingest-server/src/analytics/engine/values.js';
 import { writeDocBlock } from './doc-block.js';
 import { formatProfileSummary, monotonicUs, profileFiles, summarizeProfile, type ProfileWindow } from './streams-profile.js';
 import { median, percentile } from './streams-stats.js';
+import { rawKinesis } from './streams-raw.js';
 import { cleanupAll, startRivulet, type ServerProcess } from './streams-servers.js';
 
 const { values: args } = parseArgs({
@@ -110,27 +111,10 @@ function pipelineRun(kind: Kind, rows: readonly Row[]): { rowsPerSecond: number;
   return { rowsPerSecond: rows.length / seconds, outputRows };
 }
 
-// ---- Raw Kinesis client (bodies serialized once, responses scanned) ----
+// ---- Raw Kinesis client (bench/streams-raw.ts: bodies serialized once, responses scanned) ----
 
-const HEADERS = { 'content-type': 'application/x-amz-json-1.1' };
 const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD_CONCURRENCY + 2 });
-
-function kinesis(endpoint: string, action: string, body: Buffer | string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(endpoint, { method: 'POST', agent, headers: { ...HEADERS, 'x-amz-target': `Kinesis_20131202.${action}` } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const out = Buffer.concat(parts);
-        if (res.statusCode === 200) resolve(out);
-        else reject(new Error(`${action} answered ${res.statusCode}: ${out.subarray(0, 300).toString()}`));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const kinesis = (endpoint: string, action: string, body: Buffer | string): Promise<Buffer> => rawKinesis(agent, endpoint, action, body);
 
 async function createStream(endpoint: string, name: string, shards: number): Promise<void> {
   await kinesis(endpoint, 'CreateStream', JSON.stringify({ StreamName: name, ShardCount: shards }));

@@ -4,7 +4,8 @@
  * scanned, not parsed. The AWS SDK spends about as much CPU per record as the server does, so on
  * a 2-core machine the SDK rows measure client and server together; these rows isolate the server.
  * The same requests go to both servers (kinesalite checks that an Authorization header exists,
- * not what it says; rivulet runs with auth off on loopback).
+ * not what it says; rivulet runs with auth off on loopback). bench/analytics.ts makes its Kinesis
+ * calls with `rawKinesis` too.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +18,8 @@ const HEADERS = {
   'x-amz-date': '20260101T000000Z',
 };
 
-function post(agent: http.Agent, endpoint: string, action: string, body: Buffer | string): Promise<Buffer> {
+/** One Kinesis API call over `agent`: the response body on 200, a rejection with its start otherwise. */
+export function rawKinesis(agent: http.Agent, endpoint: string, action: string, body: Buffer | string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = http.request(endpoint, { method: 'POST', agent, headers: { ...HEADERS, 'x-amz-target': `Kinesis_20131202.${action}` } }, (res) => {
       const parts: Buffer[] = [];
@@ -56,7 +58,7 @@ export async function rawPutThroughput(endpoint: string, bodies: readonly Buffer
     while (sent < opts.targetRecords && performance.now() - start < opts.maxMs) {
       sent += BATCH_RECORDS;
       const body = bodies[next++ % bodies.length]!;
-      const out = await post(agent, endpoint, 'PutRecords', body);
+      const out = await rawKinesis(agent, endpoint, 'PutRecords', body);
       failed += Number(/"FailedRecordCount":(\d+)/.exec(out.toString('latin1', 0, 200))?.[1] ?? BATCH_RECORDS);
     }
   };
@@ -100,10 +102,10 @@ export async function rawDrain(endpoint: string, stream: string, shardIds: reado
   try {
     await Promise.all(
       shardIds.map(async (shardId) => {
-        const first = await post(agent, endpoint, 'GetShardIterator', JSON.stringify({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+        const first = await rawKinesis(agent, endpoint, 'GetShardIterator', JSON.stringify({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
         let iterator: string | null = (JSON.parse(first.toString()) as { ShardIterator: string }).ShardIterator;
         while (iterator) {
-          const out = await post(agent, endpoint, 'GetRecords', JSON.stringify({ ShardIterator: iterator, Limit: 10_000 }));
+          const out = await rawKinesis(agent, endpoint, 'GetRecords', JSON.stringify({ ShardIterator: iterator, Limit: 10_000 }));
           const n = countOccurrences(out, SEQUENCE);
           records += n;
           const text = ends(out);

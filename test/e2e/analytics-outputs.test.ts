@@ -9,18 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AddApplicationOutputCommand,
-  CreateApplicationCommand,
   DeleteApplicationOutputCommand,
   DescribeApplicationCommand,
-  StartApplicationCommand,
   type KinesisAnalyticsClient,
 } from '@aws-sdk/client-kinesis-analytics';
 import { CreateDeliveryStreamCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, ROLE, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { ACCOUNT, ROLE, createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamArn, streamOutput } from '../harness/analytics.js';
 import { bucketLines, bucketRoot } from '../harness/buckets.js';
 import { stockAnalytics, stockFirehose, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
@@ -70,11 +68,6 @@ function startLambda(): Promise<number> {
   return new Promise((resolve) => lambda.listen(0, '127.0.0.1', () => resolve((lambda.address() as AddressInfo).port)));
 }
 
-async function createStream(name: string): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
-}
-
 async function put(stream: string, rows: readonly object[]): Promise<void> {
   const records = rows.map((r, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(JSON.stringify(r)) }));
   expect((await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records }))).FailedRecordCount).toBe(0);
@@ -89,8 +82,7 @@ async function detail(name: string) {
  * can miss a record put right after StartApplication returns (a race reported separately).
  */
 async function start(name: string): Promise<void> {
-  const inputId = (await detail(name)).InputDescriptions![0]!.InputId!;
-  await analytics.send(new StartApplicationCommand({ ApplicationName: name, InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }] }));
+  await startApplication(analytics, name);
 }
 
 const failure = (call: Promise<unknown>) => call.then(() => null, (e: unknown) => e as { name: string; message: string });
@@ -104,7 +96,7 @@ beforeAll(async () => {
   kinesis = stockKinesis(proc.endpoint);
   analytics = stockAnalytics(proc.endpoint);
   firehose = stockFirehose(proc.endpoint);
-  for (const name of ['fh-in', 'lambda-in', 'ts-in', 'ts-out', 'multi-in', 'multi-a', 'multi-b', 'fan-in', 'fan-a', 'fan-b']) await createStream(name);
+  await createStreams(kinesis, ['fh-in', 'lambda-in', 'ts-in', 'ts-out', 'multi-in', 'multi-a', 'multi-b', 'fan-in', 'fan-a', 'fan-b'].map((name) => [name, 1] as const));
 });
 
 afterAll(async () => {
@@ -117,6 +109,7 @@ afterAll(async () => {
 });
 
 const TRADE_SCHEMA = jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE'], ['NOTE', 'VARCHAR(16)']]);
+const TICKER_PRICE_SCHEMA = jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]);
 const FILTER_CODE = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), price DOUBLE, note VARCHAR(16));
 CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
   SELECT STREAM ticker, price, note FROM "SOURCE_SQL_STREAM_001" WHERE price > 100;`;
@@ -135,20 +128,12 @@ describe('Analytics application outputs', () => {
         ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::kda-csv-bucket', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 } },
       }),
     );
-    await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'to-firehose',
-        ApplicationCode: FILTER_CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('fh-in'), RoleARN: ROLE }, InputSchema: TRADE_SCHEMA }],
-        Outputs: [
-          {
-            Name: 'DESTINATION_SQL_STREAM',
-            KinesisFirehoseOutput: { ResourceARN: `arn:aws:firehose:us-east-1:${ACCOUNT}:deliverystream/kda-csv`, RoleARN: ROLE },
-            DestinationSchema: { RecordFormatType: 'CSV' },
-          },
-        ],
-      }),
-    );
+    const toFirehose = {
+      Name: 'DESTINATION_SQL_STREAM',
+      KinesisFirehoseOutput: { ResourceARN: `arn:aws:firehose:us-east-1:${ACCOUNT}:deliverystream/kda-csv`, RoleARN: ROLE },
+      DestinationSchema: { RecordFormatType: 'CSV' as const },
+    };
+    await createApplication(analytics, { name: 'to-firehose', code: FILTER_CODE, input: 'fh-in', schema: TRADE_SCHEMA, outputs: [toFirehose] });
     await start('to-firehose');
     const trades = [
       { ticker: 'AMZN', price: 101.25, note: 'plain' },
@@ -167,14 +152,8 @@ describe('Analytics application outputs', () => {
   });
 
   it('invokes a Lambda output with the KDA event, and retries failed deliveries until every row is accepted', async () => {
-    await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'to-lambda',
-        ApplicationCode: FILTER_CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('lambda-in'), RoleARN: ROLE }, InputSchema: TRADE_SCHEMA }],
-        Outputs: [{ Name: 'DESTINATION_SQL_STREAM', LambdaOutput: { ResourceARN: SINK_ARN, RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-      }),
-    );
+    const toLambda = { Name: 'DESTINATION_SQL_STREAM', LambdaOutput: { ResourceARN: SINK_ARN, RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' as const } };
+    await createApplication(analytics, { name: 'to-lambda', code: FILTER_CODE, input: 'lambda-in', schema: TRADE_SCHEMA, outputs: [toLambda] });
     expect((await detail('to-lambda')).OutputDescriptions?.[0]?.LambdaOutputDescription?.ResourceARN).toBe(SINK_ARN);
     await start('to-lambda');
     // The endpoint is down for two invocations, then fails one record of a batch, then accepts everything.
@@ -222,14 +201,8 @@ describe('Analytics application outputs', () => {
     const code = `CREATE OR REPLACE STREAM "OUT" (ticker VARCHAR(4), event_time TIMESTAMP, minute_start TIMESTAMP, arrived TIMESTAMP);
 CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
   SELECT STREAM ticker, event_time, FLOOR(event_time TO MINUTE), APPROXIMATE_ARRIVAL_TIME FROM "SOURCE_SQL_STREAM_001";`;
-    await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'timestamps',
-        ApplicationCode: code,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('ts-in'), RoleARN: ROLE }, InputSchema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['EVENT_TIME', 'TIMESTAMP']]) }],
-        Outputs: [{ Name: 'OUT', KinesisStreamsOutput: { ResourceARN: streamArn('ts-out'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-      }),
-    );
+    const schema = jsonSchema([['TICKER', 'VARCHAR(4)'], ['EVENT_TIME', 'TIMESTAMP']]);
+    await createApplication(analytics, { name: 'timestamps', code, input: 'ts-in', schema, outputs: [streamOutput('OUT', 'ts-out')] });
     await start('timestamps');
     const before = Date.now();
     await put('ts-in', [
@@ -256,20 +229,14 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
   });
 
   it('adds and deletes outputs against the current version, refusing a stale one with ConcurrentModificationException', async () => {
-    await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'outputs-crud',
-        ApplicationCode: TWO_STREAMS_CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('multi-in'), RoleARN: ROLE }, InputSchema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]) }],
-        Outputs: [{ Name: 'DESTINATION_SQL_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn('multi-a'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-      }),
-    );
+    const outputs = [streamOutput('DESTINATION_SQL_STREAM', 'multi-a')];
+    await createApplication(analytics, { name: 'outputs-crud', code: TWO_STREAMS_CODE, input: 'multi-in', schema: TICKER_PRICE_SCHEMA, outputs });
     expect((await detail('outputs-crud')).ApplicationVersionId).toBe(1);
     await start('outputs-crud');
     await put('multi-in', [{ ticker: 'ONE', price: 1 }]);
     await eventually(async () => readStream(kinesis, 'multi-a'), (l) => l.length >= 1);
 
-    const second = { Name: 'ECHO_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn('multi-b'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'CSV' as const } };
+    const second = streamOutput('ECHO_STREAM', 'multi-b', 'CSV');
     await analytics.send(new AddApplicationOutputCommand({ ApplicationName: 'outputs-crud', CurrentApplicationVersionId: 1, Output: second }));
     const stale = await failure(analytics.send(new AddApplicationOutputCommand({ ApplicationName: 'outputs-crud', CurrentApplicationVersionId: 1, Output: second })));
     expect(stale?.name).toBe('ConcurrentModificationException');
@@ -306,7 +273,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
         new AddApplicationOutputCommand({
           ApplicationName: 'outputs-crud',
           CurrentApplicationVersionId: 3,
-          Output: { Name: 'NO_SUCH_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn('multi-b'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
+          Output: streamOutput('NO_SUCH_STREAM', 'multi-b'),
         }),
       ),
     );
@@ -333,15 +300,8 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
   it('sends one in-application stream to two destinations, each in its own record format', async () => {
     const code = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), price DOUBLE);
 CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM ticker, price FROM "SOURCE_SQL_STREAM_001";`;
-    const to = (stream: string, format: 'JSON' | 'CSV') => ({ Name: 'DESTINATION_SQL_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn(stream), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: format } });
-    await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'fan-out',
-        ApplicationCode: code,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('fan-in'), RoleARN: ROLE }, InputSchema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]) }],
-        Outputs: [to('fan-a', 'JSON'), to('fan-b', 'CSV')],
-      }),
-    );
+    const to = (stream: string, format: 'JSON' | 'CSV') => streamOutput('DESTINATION_SQL_STREAM', stream, format);
+    await createApplication(analytics, { name: 'fan-out', code, input: 'fan-in', schema: TICKER_PRICE_SCHEMA, outputs: [to('fan-a', 'JSON'), to('fan-b', 'CSV')] });
     await start('fan-out');
     await put('fan-in', [{ ticker: 'ONE', price: 1.5 }]);
     const a = await eventually(async () => (await readStream(kinesis, 'fan-a')).map((r) => r.data), (l) => l.length >= 1);

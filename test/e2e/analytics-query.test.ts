@@ -3,9 +3,9 @@
  * with a given or discovered schema; SQL errors come back with their position and a non-zero exit.
  */
 import { spawnSync } from 'node:child_process';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonSchema } from '../harness/analytics.js';
+import { createStreams, jsonSchema } from '../harness/analytics.js';
 import { stockKinesis } from '../harness/clients.js';
 import { REPO_ROOT, startIngest, type IngestProcess } from '../harness/ingest.js';
 
@@ -15,8 +15,7 @@ const TRADES = Array.from({ length: 30 }, (_, i) => ({ ticker: ['AMZN', 'MSFT', 
 beforeAll(async () => {
   proc = await startIngest();
   const k = stockKinesis(proc.endpoint);
-  await k.send(new CreateStreamCommand({ StreamName: 'trades', ShardCount: 2 }));
-  await waitUntilStreamExists({ client: k, maxWaitTime: 30 }, { StreamName: 'trades' });
+  await createStreams(k, [['trades', 2]]);
   const records = TRADES.map((t, i) => ({ PartitionKey: `p${i}`, Data: Buffer.from(JSON.stringify(t)) }));
   expect((await k.send(new PutRecordsCommand({ StreamName: 'trades', Records: records }))).FailedRecordCount).toBe(0);
   k.destroy();

@@ -7,20 +7,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AddApplicationReferenceDataSourceCommand,
-  CreateApplicationCommand,
   DeleteApplicationReferenceDataSourceCommand,
   DescribeApplicationCommand,
   DiscoverInputSchemaCommand,
-  StartApplicationCommand,
   UpdateApplicationCommand,
   type KinesisAnalyticsClient,
   type ReferenceDataSource,
 } from '@aws-sdk/client-kinesis-analytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLE, appStatus, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { ROLE, appStatus, createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamOutput } from '../harness/analytics.js';
 import { bucketRoot } from '../harness/buckets.js';
 import { stockAnalytics, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
@@ -78,11 +76,6 @@ function writeObject(key: string, body: string): void {
   writeFileSync(path, body);
 }
 
-async function createStream(name: string): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
-}
-
 /** Puts trades; PRICE is unique per trade, so each output row names the trade it came from. */
 async function trade(stream: string, trades: [ticker: string, price: number][]): Promise<void> {
   const records = trades.map(([ticker, price], i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(JSON.stringify({ ticker_symbol: ticker, sector: 'TECHNOLOGY', change: -0.5, price })) }));
@@ -100,19 +93,12 @@ async function detail(name: string) {
 }
 
 async function createApp(name: string, input: string, output: string, code = PASS_THROUGH): Promise<void> {
-  await analytics.send(
-    new CreateApplicationCommand({
-      ApplicationName: name,
-      ApplicationCode: code,
-      Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn(input), RoleARN: ROLE }, InputSchema: TICKER_SCHEMA }],
-      Outputs: [{ Name: 'DESTINATION_SQL_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn(output), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-    }),
-  );
+  await createApplication(analytics, { name, code, input, schema: TICKER_SCHEMA, outputs: [streamOutput('DESTINATION_SQL_STREAM', output)] });
 }
 
 /** Each input stream is fresh: TRIM_HORIZON reads what NOW would, without NOW's start-up race (reported separately). */
 function start(name: string, inputId: string) {
-  return analytics.send(new StartApplicationCommand({ ApplicationName: name, InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }] }));
+  return startApplication(analytics, name, { inputId });
 }
 
 const failure = (call: Promise<unknown>) => call.then(() => null, (e: unknown) => e as { name: string; message: string });
@@ -128,7 +114,7 @@ beforeAll(async () => {
   proc = await startIngest({ dataDir, args: ['--config', config] });
   kinesis = stockKinesis(proc.endpoint);
   analytics = stockAnalytics(proc.endpoint);
-  for (const name of ['tickers', 'enriched', 'missing-in', 'missing-out', 'escape-in', 'escape-out']) await createStream(name);
+  await createStreams(kinesis, ['tickers', 'enriched', 'missing-in', 'missing-out', 'escape-in', 'escape-out'].map((name) => [name, 1] as const));
   writeObject(KEY, TICKER_REFERENCE);
 });
 

@@ -2,10 +2,9 @@
  * An application's input across a reshard: records put before a SplitShard (into the parent)
  * and after it (into the children) are all counted once, and a MergeShards later changes nothing.
  */
-import { CreateStreamCommand, ListShardsCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateApplicationCommand, DescribeApplicationCommand, StartApplicationCommand } from '@aws-sdk/client-kinesis-analytics';
+import { ListShardsCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROLE, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamOutput } from '../harness/analytics.js';
 import { stockAnalytics, stockKinesis } from '../harness/clients.js';
 import { startIngest, type IngestProcess } from '../harness/ingest.js';
 
@@ -30,20 +29,9 @@ describe('Analytics input across a reshard', () => {
     proc = await startIngest();
     const k = stockKinesis(proc.endpoint);
     const kda = stockAnalytics(proc.endpoint);
-    for (const name of ['readings', 'totals']) {
-      await k.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-      await waitUntilStreamExists({ client: k, maxWaitTime: 30 }, { StreamName: name });
-    }
-    await kda.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'totals',
-        ApplicationCode: CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('readings'), RoleARN: ROLE }, InputSchema: jsonSchema([['DEVICE', 'VARCHAR(8)']]) }],
-        Outputs: [{ Name: 'TOTALS', KinesisStreamsOutput: { ResourceARN: streamArn('totals'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-      }),
-    );
-    const inputId = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'totals' }))).ApplicationDetail!.InputDescriptions![0]!.InputId!;
-    await kda.send(new StartApplicationCommand({ ApplicationName: 'totals', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }] }));
+    await createStreams(k, [['readings', 1], ['totals', 1]]);
+    await createApplication(kda, { name: 'totals', code: CODE, input: 'readings', schema: jsonSchema([['DEVICE', 'VARCHAR(8)']]), outputs: [streamOutput('TOTALS', 'totals')] });
+    await startApplication(kda, 'totals');
 
     await put(k, 0, 200);
     await k.send(new SplitShardCommand({ StreamName: 'readings', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));

@@ -5,10 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
-import { CreateApplicationCommand, DescribeApplicationCommand, StartApplicationCommand } from '@aws-sdk/client-kinesis-analytics';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROLE, appStatus, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { appStatus, createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamOutput } from '../harness/analytics.js';
 import { stockAnalytics, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
 
@@ -57,20 +56,9 @@ describe('Analytics across a kill -9', () => {
     procs.push(proc);
     let k = stockKinesis(proc.endpoint);
     let kda = stockAnalytics(proc.endpoint);
-    for (const [name, shards] of [['views', 2], ['counts', 1]] as const) {
-      await k.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-      await waitUntilStreamExists({ client: k, maxWaitTime: 30 }, { StreamName: name });
-    }
-    await kda.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'page-views',
-        ApplicationCode: CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('views'), RoleARN: ROLE }, InputSchema: jsonSchema([['PAGE', 'VARCHAR(16)']]) }],
-        Outputs: [{ Name: 'COUNTS', KinesisStreamsOutput: { ResourceARN: streamArn('counts'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } }],
-      }),
-    );
-    const inputId = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'page-views' }))).ApplicationDetail!.InputDescriptions![0]!.InputId!;
-    await kda.send(new StartApplicationCommand({ ApplicationName: 'page-views', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }] }));
+    await createStreams(k, [['views', 2], ['counts', 1]]);
+    await createApplication(kda, { name: 'page-views', code: CODE, input: 'views', schema: jsonSchema([['PAGE', 'VARCHAR(16)']]), outputs: [streamOutput('COUNTS', 'counts')] });
+    await startApplication(kda, 'page-views');
     k.destroy();
     kda.destroy();
 

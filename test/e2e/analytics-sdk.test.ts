@@ -5,29 +5,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   CreateApplicationCommand,
   DeleteApplicationCommand,
   DescribeApplicationCommand,
   DiscoverInputSchemaCommand,
   ListApplicationsCommand,
-  StartApplicationCommand,
   StopApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLE, appStatus, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { ROLE, appStatus, createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamArn, streamOutput } from '../harness/analytics.js';
 import { stockAnalytics, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
 
 let proc: IngestProcess;
 let kinesis: KinesisClient;
 let analytics: ReturnType<typeof stockAnalytics>;
-
-async function createStream(name: string, shards: number): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
-}
 
 beforeAll(async () => {
   const dataDir = tempDir('rivulet-kda-sdk-');
@@ -36,7 +30,7 @@ beforeAll(async () => {
   proc = await startIngest({ dataDir, args: ['--config', config] });
   kinesis = stockKinesis(proc.endpoint);
   analytics = stockAnalytics(proc.endpoint);
-  for (const [name, shards] of [['trades', 2], ['per-second', 1], ['errors', 1]] as const) await createStream(name, shards);
+  await createStreams(kinesis, [['trades', 2], ['per-second', 1], ['errors', 1]]);
 });
 
 afterAll(async () => {
@@ -54,23 +48,14 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
 
 describe('Analytics through the stock SDK', () => {
   it('runs a tumbling GROUP BY from one stream into another, and error rows into error_stream', async () => {
-    const created = await analytics.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'per-second',
-        ApplicationCode: CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('trades'), RoleARN: ROLE }, InputSchema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]) }],
-        Outputs: [
-          { Name: 'DESTINATION_SQL_STREAM', KinesisStreamsOutput: { ResourceARN: streamArn('per-second'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
-          { Name: 'error_stream', KinesisStreamsOutput: { ResourceARN: streamArn('errors'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
-        ],
-      }),
-    );
+    const outputs = [streamOutput('DESTINATION_SQL_STREAM', 'per-second'), streamOutput('error_stream', 'errors')];
+    const created = await createApplication(analytics, { name: 'per-second', code: CODE, input: 'trades', schema: jsonSchema([['TICKER', 'VARCHAR(4)'], ['PRICE', 'DOUBLE']]), outputs });
     expect(created.ApplicationSummary).toMatchObject({ ApplicationName: 'per-second', ApplicationStatus: 'READY' });
     const detail = (await analytics.send(new DescribeApplicationCommand({ ApplicationName: 'per-second' }))).ApplicationDetail!;
     expect(detail.InputDescriptions?.[0]?.InAppStreamNames).toEqual(['SOURCE_SQL_STREAM_001']);
     expect(detail.ApplicationVersionId).toBe(1);
     const inputId = detail.InputDescriptions![0]!.InputId!;
-    await analytics.send(new StartApplicationCommand({ ApplicationName: 'per-second', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'NOW' } }] }));
+    await startApplication(analytics, 'per-second', { inputId, position: 'NOW' });
     expect(await appStatus(analytics, 'per-second')).toBe('RUNNING');
 
     const tickers = ['AMZN', 'MSFT', 'AAPL'];
@@ -119,7 +104,7 @@ describe('Analytics through the stock SDK', () => {
     // Records put while the application is stopped are read when it starts from where it stopped.
     const later = Array.from({ length: 30 }, (_, i) => ({ PartitionKey: `late-${i}`, Data: Buffer.from(JSON.stringify({ ticker: 'AMZN', price: 1 + i })) }));
     expect((await kinesis.send(new PutRecordsCommand({ StreamName: 'trades', Records: later }))).FailedRecordCount).toBe(0);
-    await analytics.send(new StartApplicationCommand({ ApplicationName: 'per-second', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'LAST_STOPPED_POINT' } }] }));
+    await startApplication(analytics, 'per-second', { inputId, position: 'LAST_STOPPED_POINT' });
     const after = await eventually(
       async () => (await readStream(kinesis, 'per-second')).map((r) => JSON.parse(r.data) as { TICKER: string; TRADES: number; LOW: number }),
       (list) => list.reduce((n, r) => n + r.TRADES, 0) >= total + 30,
@@ -161,14 +146,7 @@ describe('Analytics through the stock SDK', () => {
 
   it('refuses SQL that parses but names an unknown column, with its position', async () => {
     const code = `CREATE OR REPLACE STREAM "OUT" (n DOUBLE);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM nope FROM "SOURCE_SQL_STREAM_001";`;
-    const err = await analytics
-      .send(
-        new CreateApplicationCommand({
-          ApplicationName: 'bad-column',
-          ApplicationCode: code,
-          Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('trades'), RoleARN: ROLE }, InputSchema: jsonSchema([['PRICE', 'DOUBLE']]) }],
-        }),
-      )
+    const err = await createApplication(analytics, { name: 'bad-column', code, input: 'trades', schema: jsonSchema([['PRICE', 'DOUBLE']]) })
       .then(() => null, (e: unknown) => e as { name: string; message: string });
     expect(err?.name).toBe('CodeValidationException');
     expect(err?.message).toMatch(/line 2, column \d+: column "NOPE" not found/);

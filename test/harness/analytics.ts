@@ -1,9 +1,21 @@
 /**
- * Helpers for Analytics end-to-end tests: ARNs, an input schema in the API's shape, waiting for
- * an application's state, and reading a whole stream back with each record's arrival time.
+ * Helpers for Analytics end-to-end tests: ARNs, an input schema in the API's shape, an
+ * application's Kinesis stream input and outputs, creating the streams, creating and starting an
+ * application, waiting for an application's state, and reading a whole stream back with each
+ * record's arrival time.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { DescribeApplicationCommand, type KinesisAnalyticsClient } from '@aws-sdk/client-kinesis-analytics';
+import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateApplicationCommand,
+  DescribeApplicationCommand,
+  StartApplicationCommand,
+  type CreateApplicationCommandOutput,
+  type InputStartingPosition,
+  type KinesisAnalyticsClient,
+  type Output,
+  type RecordFormatType,
+  type SourceSchema,
+} from '@aws-sdk/client-kinesis-analytics';
 
 export const ACCOUNT = '000000000000';
 export const streamArn = (name: string) => `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/${name}`;
@@ -16,6 +28,53 @@ export function jsonSchema(columns: [name: string, sqlType: string][]) {
     RecordEncoding: 'UTF-8',
     RecordColumns: columns.map(([Name, SqlType]) => ({ Name, SqlType, Mapping: `$.${Name.toLowerCase()}` })),
   };
+}
+
+/** An application input reading the Kinesis stream `stream` as SOURCE_SQL_STREAM_001. */
+export function streamInput(stream: string, schema: SourceSchema) {
+  return { NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn(stream), RoleARN: ROLE }, InputSchema: schema };
+}
+
+/** An application output writing the in-application stream `name` to the Kinesis stream `stream`. */
+export function streamOutput(name: string, stream: string, format: RecordFormatType = 'JSON') {
+  return { Name: name, KinesisStreamsOutput: { ResourceARN: streamArn(stream), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: format } };
+}
+
+/** CreateApplication: `code` reading the Kinesis stream `input` with `schema`, writing `outputs` when given. */
+export function createApplication(
+  client: KinesisAnalyticsClient,
+  app: { name: string; code: string; input: string; schema: SourceSchema; outputs?: Output[] },
+): Promise<CreateApplicationCommandOutput> {
+  return client.send(
+    new CreateApplicationCommand({
+      ApplicationName: app.name,
+      ApplicationCode: app.code,
+      Inputs: [streamInput(app.input, app.schema)],
+      ...(app.outputs ? { Outputs: app.outputs } : {}),
+    }),
+  );
+}
+
+/** Creates each [name, shard count] stream in turn and waits until it exists. */
+export async function createStreams(client: KinesisClient, streams: readonly (readonly [name: string, shards: number])[]): Promise<void> {
+  for (const [name, shards] of streams) {
+    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+    await waitUntilStreamExists({ client, maxWaitTime: 30 }, { StreamName: name });
+  }
+}
+
+/**
+ * Starts application `name` reading its input from `position` (TRIM_HORIZON unless given): the
+ * input `inputId`, or else its first one, looked up. Returns the input id.
+ */
+export async function startApplication(
+  client: KinesisAnalyticsClient,
+  name: string,
+  options: { inputId?: string; position?: InputStartingPosition } = {},
+): Promise<string> {
+  const inputId = options.inputId ?? (await client.send(new DescribeApplicationCommand({ ApplicationName: name }))).ApplicationDetail!.InputDescriptions![0]!.InputId!;
+  await client.send(new StartApplicationCommand({ ApplicationName: name, InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: options.position ?? 'TRIM_HORIZON' } }] }));
+  return inputId;
 }
 
 export interface StreamRecord {

@@ -300,14 +300,8 @@ export function compileRecordDecoder(schema: RecordSchema): RecordDecoder {
       return recordDecoder(compileFlatJsonDecoder(plans.map((p) => p.steps), converters), columns);
     }
     decode = (text, out) => {
-      let document: unknown;
-      try {
-        document = JSON.parse(text);
-      } catch (cause) {
-        const error = new SqlRuntimeError('SchemaMismatch', `Record is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-        out.errors.push({ message: error.message, raw: text, error });
-        return;
-      }
+      const document = parseJsonRecord(text, out);
+      if (document === undefined) return;
       for (const row of selectRows(document, rowSteps)) {
         if (row === undefined) {
           const error = new SqlRuntimeError('SchemaMismatch', `RecordRowPath ${rowPath} selects nothing in this record`);
@@ -331,14 +325,8 @@ function compileFlatJsonDecoder(paths: readonly (readonly PathStep[])[], convert
   // A path of one name step (`$.price`) is a property read.
   const names = paths.map((steps) => (steps.length === 1 && steps[0]!.kind === 'name' ? steps[0]!.name : undefined));
   return (text, out) => {
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch (cause) {
-      const error = new SqlRuntimeError('SchemaMismatch', `Record is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-      out.errors.push({ message: error.message, raw: text, error });
-      return;
-    }
+    const document = parseJsonRecord(text, out);
+    if (document === undefined) return;
     const object = document !== null && typeof document === 'object' && !Array.isArray(document) ? (document as Record<string, unknown>) : undefined;
     const row = new Array<Value>(width);
     try {
@@ -355,6 +343,17 @@ function compileFlatJsonDecoder(paths: readonly (readonly PathStep[])[], convert
     }
     out.rows.push(row);
   };
+}
+
+/** The record as a JSON value, or undefined (no JSON text parses to it) once reported as not JSON. */
+function parseJsonRecord(text: string, out: DecodeResult): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    const error = new SqlRuntimeError('SchemaMismatch', `Record is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    out.errors.push({ message: error.message, raw: text, error });
+    return undefined;
+  }
 }
 
 /** "An array is always flattened to at least one row": empty or missing → one all-NULL row. */

@@ -1,44 +1,22 @@
 /**
  * Application-level test support for the AppGraph tests: the AWS KDA SQL Developer Guide's
- * application code copied as written (whitespace aside), the demo stream's schema, the
- * guide's reference data, and a harness that compiles an application and collects what its
+ * application code copied as written (whitespace aside), the guide's reference data, and a harness that compiles an application and collects what its
  * destination stream and error_stream receive.
- * The parser-level copies of some of these live in sql/aws-examples.fixture.ts; the complete
- * application code the parser fixture does not export is copied here.
+ * The examples the parser and engine tests also use, the demo schema and `at` live in
+ * sql/aws-examples.fixture.ts; only the complete application code built around them is here.
  */
 import type { Row, Value } from '../engine/values.js';
 import { ARRIVAL_COLUMN } from './build.js';
 import { ERROR_STREAM } from './error-stream.js';
 import { AppGraph, type GraphOptions, type StreamColumn } from './graph.js';
+import { at, SLIDING_1, SOURCE } from '../sql/aws-examples.fixture.js';
 
-export const SOURCE = 'SOURCE_SQL_STREAM_001';
+export { at, DEMO_COLUMNS, SOURCE } from '../sql/aws-examples.fixture.js';
+
 export const DESTINATION = 'DESTINATION_SQL_STREAM';
-
-/** 2018-08-01 (the date of the guide's stagger example) at hh:mm:ss.ms, UTC. */
-export const at = (hh: number, mm: number, ss: number, ms = 0): number => Date.UTC(2018, 7, 1, hh, mm, ss, ms);
 
 /** What error_stream.ERROR_TIME reads in every test. */
 export const NOW_MS = at(23, 59, 59);
-
-// Developer Guide, "Tumbling Windows": the demo stream's schema,
-// (TICKER_SYMBOL VARCHAR(4), SECTOR varchar(16), CHANGE REAL, PRICE REAL).
-export const DEMO_COLUMNS: readonly StreamColumn[] = [
-  { name: 'TICKER_SYMBOL', type: 'VARCHAR', sqlType: { name: 'VARCHAR', length: 4 } },
-  { name: 'SECTOR', type: 'VARCHAR', sqlType: { name: 'VARCHAR', length: 16 } },
-  { name: 'CHANGE', type: 'DOUBLE', sqlType: { name: 'REAL' } },
-  { name: 'PRICE', type: 'DOUBLE', sqlType: { name: 'REAL' } },
-];
-
-// Developer Guide, "Getting Started", the "Continuous filter" template.
-export const CONTINUOUS_FILTER = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" 
-  (symbol VARCHAR(4), sector VARCHAR(12), CHANGE DOUBLE, price DOUBLE);
- 
--- Create pump to insert into output. 
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
-   INSERT INTO "DESTINATION_SQL_STREAM"  
-      SELECT STREAM ticker_symbol, sector, CHANGE, price
-      FROM "SOURCE_SQL_STREAM_001"
-      WHERE sector SIMILAR TO '%TECH%';`;
 
 // Developer Guide, "Example: Exploring the In-Application Error Stream", "Introducing a Divide
 // by Zero Error": the Getting Started application with its SELECT replaced by the guide's.
@@ -65,7 +43,8 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS
     GROUP BY Ticker_Symbol, 
              STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SECOND);`;
 
-// Developer Guide, "Sliding Windows", Example 1: the resulting application code.
+// Developer Guide, "Sliding Windows", Example 1: the resulting application code, the query
+// (SLIDING_1) inserted into the destination stream. Example 2's application code is SLIDING_2.
 export const SLIDING_1_APP = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
                          ticker_symbol VARCHAR(10), 
                          Min_Price     double, 
@@ -73,37 +52,11 @@ export const SLIDING_1_APP = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" 
                          Avg_Price     double);
 CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
    INSERT INTO "DESTINATION_SQL_STREAM"
-     SELECT STREAM ticker_symbol,
-                   MIN(Price) OVER W1 AS Min_Price,
-                   MAX(Price) OVER W1 AS Max_Price,
-                   AVG(Price) OVER W1 AS Avg_Price
-     FROM   "SOURCE_SQL_STREAM_001"
-     WINDOW W1 AS (
-        PARTITION BY ticker_symbol 
-        RANGE INTERVAL '1' MINUTE PRECEDING);`;
+${SLIDING_1}`;
 
-// Developer Guide, "Sliding Windows", Example 2: the resulting application code.
-export const SLIDING_2_APP = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
-                            ticker_symbol VARCHAR(10), 
-                            Avg_Percent_Change double);
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
-   INSERT INTO "DESTINATION_SQL_STREAM"
-      SELECT STREAM Ticker_Symbol,
-                    AVG(Change / (Price - Change)) over W1 as Avg_Percent_Change
-      FROM "SOURCE_SQL_STREAM_001"
-      WINDOW W1 AS (
-              PARTITION BY ticker_symbol 
-              RANGE INTERVAL '10' SECOND PRECEDING);`;
-
-// Developer Guide, "Example: Adding Reference Data to a Kinesis Data Analytics Application", Step 3.
-export const REFERENCE_JOIN = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), "Company" varchar(20), sector VARCHAR(12), change DOUBLE, price DOUBLE);
-
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
-   SELECT STREAM ticker_symbol, "c"."Company", sector, change, price
-   FROM "SOURCE_SQL_STREAM_001" LEFT JOIN "CompanyName" as "c"
-   ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";`;
-
-// The same example, Step 1: TickerReference.csv, as written (header line and spaces included).
+// Developer Guide, "Example: Adding Reference Data to a Kinesis Data Analytics Application",
+// Step 1: TickerReference.csv, as written (header line and spaces included). Step 3's
+// application code is REFERENCE_JOIN.
 export const TICKER_REFERENCE_CSV = `Ticker, Company
 AMZN,Amazon
 ASD, SomeCompanyA

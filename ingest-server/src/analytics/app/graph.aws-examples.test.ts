@@ -15,11 +15,12 @@ import { describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../engine/values.js';
 import type { StreamColumn } from './graph.js';
 import { compileRecordDecoder } from '../record-format.js';
-import { STAGGER, STAGGER_CONCEPTS, TUMBLING_EVENT_TIME } from '../sql/aws-examples.fixture.js';
+import {
+  CONTINUOUS_FILTER, REFERENCE_JOIN, SLIDING_2, STAGGER, STAGGER_CONCEPTS, STAGGER_WINDOWS_INPUT, staggerExampleArrivals, TUMBLING_EVENT_TIME,
+} from '../sql/aws-examples.fixture.js';
 import { referenceTable } from './build.js';
 import {
-  at, COMPANY_NAME_SCHEMA, CONTINUOUS_FILTER, DEMO_COLUMNS, DIVIDE_BY_ZERO, NOW_MS, REFERENCE_JOIN, runApp,
-  SLIDING_1_APP, SLIDING_2_APP, TICKER_REFERENCE_CSV, TUMBLING_APP,
+  at, COMPANY_NAME_SCHEMA, DEMO_COLUMNS, DIVIDE_BY_ZERO, NOW_MS, runApp, SLIDING_1_APP, TICKER_REFERENCE_CSV, TUMBLING_APP,
 } from './aws-examples-data.fixture.js';
 
 const varchar = (name: string, length: number): StreamColumn => ({ name, type: 'VARCHAR', sqlType: { name: 'VARCHAR', length } });
@@ -63,11 +64,11 @@ describe('AWS guide applications, run as written', () => {
     // TUMBLING_EVENT_TIME declares EVENT_TIME in the destination (the printed two-column stream
     // could not take the SELECT's three values). The 11:01:05 row has event time 11:00:55.
     const app = runApp(TUMBLING_EVENT_TIME, [varchar('TICKER_SYMBOL', 4), timestamp('EVENT_TIME')]);
-    app.insert(at(11, 0, 20), 'AMZN', at(11, 0, 10));
-    app.insert(at(11, 0, 30), 'AMZN', at(11, 0, 20));
-    app.graph.advance(at(11, 1, 0));
-    app.insert(at(11, 1, 5), 'AMZN', at(11, 0, 55));
-    app.insert(at(11, 1, 15), 'AMZN', at(11, 1, 5));
+    for (const [i, [rowtime, eventTime]] of STAGGER_WINDOWS_INPUT.entries()) {
+      // The minute 11:00 has passed before the third row comes.
+      if (i === 2) app.graph.advance(at(11, 1, 0));
+      app.insert(rowtime, 'AMZN', eventTime);
+    }
     app.graph.advance(at(11, 2, 0));
     // TICKER_COUNT is DOUBLE: COUNT's INTEGER is cast, which a JS number does not show.
     expect(app.out).toEqual([
@@ -80,10 +81,7 @@ describe('AWS guide applications, run as written', () => {
 
   it('Stagger Windows, "Complete Results with Stagger Windows": the same input gives the documented two rows', () => {
     const app = runApp(STAGGER_CONCEPTS, [varchar('TICKER_SYMBOL', 4), timestamp('EVENT_TIME')]);
-    app.insert(at(11, 0, 20), 'AMZN', at(11, 0, 10));
-    app.insert(at(11, 0, 30), 'AMZN', at(11, 0, 20));
-    app.insert(at(11, 1, 5), 'AMZN', at(11, 0, 55));
-    app.insert(at(11, 1, 15), 'AMZN', at(11, 1, 5));
+    for (const [rowtime, eventTime] of STAGGER_WINDOWS_INPUT) app.insert(rowtime, 'AMZN', eventTime);
     app.graph.advance(at(11, 1, 19, 999));
     expect(app.out).toEqual([]);
     app.graph.advance(at(11, 1, 20));
@@ -102,12 +100,7 @@ describe('AWS guide applications, run as written', () => {
     const intc = parseTimestamp('2018-08-01T20:18:21.043084');
     if (amzn === undefined || intc === undefined) throw new Error('the guide\'s EVENT_TIME did not parse');
     const app = runApp(STAGGER, [timestamp('EVENT_TIME'), varchar('TICKER', 4)]);
-    const arrivals: [number, number, string][] = [
-      [at(20, 17, 30), amzn, 'AMZN'], [at(20, 17, 40), amzn, 'AMZN'], [at(20, 17, 50), amzn, 'AMZN'],
-      [at(20, 18, 0), amzn, 'AMZN'], [at(20, 18, 10), amzn, 'AMZN'], [at(20, 18, 21), amzn, 'AMZN'],
-      [at(20, 18, 31), intc, 'INTC'], [at(20, 18, 41), intc, 'INTC'], [at(20, 18, 51), intc, 'INTC'],
-      [at(20, 19, 1), intc, 'INTC'], [at(20, 19, 11), intc, 'INTC'], [at(20, 19, 21), intc, 'INTC'],
-    ];
+    const arrivals = staggerExampleArrivals(amzn, intc);
     for (const [rowtime, eventTime, ticker] of arrivals) {
       app.insert(rowtime, eventTime, ticker);
       app.graph.advance(rowtime);
@@ -142,7 +135,7 @@ describe('AWS guide applications, run as written', () => {
 
   it('Sliding Windows, Example 2: the average percent change over the ticker\'s last 10 seconds', () => {
     // No input is documented: rows chosen so Change / (Price - Change) is exact in binary.
-    const app = runApp(SLIDING_2_APP, DEMO_COLUMNS);
+    const app = runApp(SLIDING_2, DEMO_COLUMNS);
     app.insert(at(10, 0, 0), 'AMZN', 'TECHNOLOGY', 1, 5);
     app.insert(at(10, 0, 5), 'AMZN', 'TECHNOLOGY', 3, 5);
     app.insert(at(10, 0, 6), 'MSFT', 'TECHNOLOGY', -1, 1);

@@ -1,64 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { Select, Statement } from '../sql/index.js';
-import { parseSql } from '../sql/index.js';
 import { mulberry32 } from '../../../../test/fixtures/prng.js';
 import { SqlCompileError, SqlRuntimeError } from './errors.js';
 import { streamScope } from './expr.js';
 import { collectingEmitter } from './operator.js';
 import { sliding } from './sliding.js';
 import type { Row, Value } from './values.js';
-
-const SOURCE = 'SOURCE_SQL_STREAM_001';
-// Developer Guide, "Getting Started": the demo stream's schema.
-const demoScope = streamScope(SOURCE, [
-  { name: 'TICKER_SYMBOL', type: 'VARCHAR' },
-  { name: 'SECTOR', type: 'VARCHAR' },
-  { name: 'CHANGE', type: 'DOUBLE' },
-  { name: 'PRICE', type: 'DOUBLE' },
-]);
-
-function selectOf(sql: string): Select {
-  const statements: Statement[] = parseSql(sql);
-  const last = statements[statements.length - 1];
-  if (last?.kind === 'CreatePump' || last?.kind === 'Select') return last.select;
-  throw new Error('no SELECT in the SQL');
-}
+import { SLIDING_1, SLIDING_2, SLIDING_3, WINDOW_EXAMPLES_FIXED } from '../sql/aws-examples.fixture.js';
+import { demoScope, drive, selectOf } from './operator-test.fixture.js';
 
 const at = (mm: number, ss: number, ms = 0) => Date.UTC(2018, 7, 1, 20, mm, ss, ms);
 const demo = (rowtime: number, ticker: string, price: number, change = 0.5): Row => ({ rowtime, values: [ticker, 'TECHNOLOGY', change, price] });
 
 function run(sql: string, scope: typeof demoScope, rows: Row[]) {
   const op = sliding(selectOf(sql), scope);
-  const out = collectingEmitter();
-  for (const row of rows) op.push(row, out);
-  return { op, out };
+  return { op, out: drive(op, rows) };
 }
-
-// Developer Guide, "Sliding Windows", Example 1 (= SQL Reference, "WINDOW Clause", Example 1).
-const SLIDING_1 = `SELECT STREAM ticker_symbol,
-              MIN(Price) OVER W1 AS Min_Price,
-              MAX(Price) OVER W1 AS Max_Price,
-              AVG(Price) OVER W1 AS Avg_Price
-FROM   "SOURCE_SQL_STREAM_001"
-WINDOW W1 AS (
-   PARTITION BY ticker_symbol
-   RANGE INTERVAL '1' MINUTE PRECEDING);`;
-
-// Developer Guide, "Sliding Windows", Example 2.
-const SLIDING_2 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(10), Avg_Percent_Change double);
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
-      SELECT STREAM Ticker_Symbol,
-                    AVG(Change / (Price - Change)) over W1 as Avg_Percent_Change
-      FROM "SOURCE_SQL_STREAM_001"
-      WINDOW W1 AS (
-              PARTITION BY ticker_symbol
-              RANGE INTERVAL '10' SECOND PRECEDING);`;
-
-// Developer Guide, "Sliding Windows", Example 3: two row-based windows.
-const SLIDING_3 = `SELECT STREAM ticker_symbol, price, avg(price) over last2rows, avg(price) over last10rows
-FROM SOURCE_SQL_STREAM_001
-WINDOW last2rows AS (PARTITION BY ticker_symbol ROWS 2 PRECEDING),
-       last10rows AS (PARTITION BY ticker_symbol ROWS 10 PRECEDING);`;
 
 describe('sliding: the AWS examples', () => {
   it('runs Example 1: MIN/MAX/AVG per ticker over the last minute, bounds included, one row per input row', () => {
@@ -108,12 +64,7 @@ describe('sliding: the AWS examples', () => {
 
   it('mixes a RANGE and a ROWS window as in the SQL Reference "Window examples" (ties go by arrival)', () => {
     // As printed the SELECT misses a comma after `count(*) OVER lastHour`; the unused windows stay.
-    const sql = `SELECT STREAM ticker, sum(amount) OVER lastHour, count(*) OVER lastHour, sum(amount) OVER lastThree
-FROM Trades
-WINDOW lastHour AS (RANGE INTERVAL '1' HOUR PRECEDING), lastThree AS (ROWS 3 PRECEDING),
-  lastZeroRows AS (ROWS CURRENT ROW), lastZeroSeconds AS (RANGE CURRENT ROW),
-  lastTwoSameTicker AS (PARTITION BY ticker ROWS 2 PRECEDING),
-  lastHourSameTicker AS (PARTITION BY ticker RANGE INTERVAL '1' HOUR PRECEDING)`;
+    const sql = WINDOW_EXAMPLES_FIXED;
     const trades = streamScope('TRADES', [{ name: 'TICKER', type: 'VARCHAR' }, { name: 'AMOUNT', type: 'INTEGER' }]);
     const t = (hh: number, mm: number) => Date.UTC(2018, 0, 1, hh, mm);
     const trade = (time: number, ticker: string, amount: number): Row => ({ rowtime: time, values: [ticker, amount] });

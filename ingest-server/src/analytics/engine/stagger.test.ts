@@ -1,49 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { Select, Statement } from '../sql/index.js';
-import { parseSql } from '../sql/index.js';
 import { SqlCompileError } from './errors.js';
 import { streamScope } from './expr.js';
-import type { RowOperator } from './operator.js';
 import { collectingEmitter } from './operator.js';
 import { stagger } from './stagger.js';
 import type { Row, Value } from './values.js';
 import { mulberry32 } from '../../../../test/fixtures/prng.js';
-import { STAGGER, STAGGER_CONCEPTS } from '../sql/aws-examples.fixture.js';
-
-const SOURCE = 'SOURCE_SQL_STREAM_001';
-
-function selectOf(statements: Statement[]): Select {
-  const last = statements[statements.length - 1];
-  if (last?.kind === 'CreatePump' || last?.kind === 'Select') return last.select;
-  throw new Error('no SELECT in the SQL');
-}
-
-const at = (hh: number, mm: number, ss: number, ms = 0) => Date.UTC(2018, 7, 1, hh, mm, ss, ms);
-
-function drive(op: RowOperator, steps: readonly (Row | number)[]) {
-  const out = collectingEmitter();
-  for (const step of steps) {
-    if (typeof step === 'number') op.advance(step, out);
-    else op.push(step, out);
-  }
-  return out;
-}
+import { STAGGER, STAGGER_CONCEPTS, STAGGER_WINDOWS_INPUT, staggerExampleArrivals } from '../sql/aws-examples.fixture.js';
+import { at, drive, NaiveWindows, runAgainst, selectOf, SOURCE } from './operator-test.fixture.js';
 
 describe('stagger', () => {
   it('reproduces the result table of the guide\'s stagger-window page', () => {
     // Developer Guide, "Stagger Windows", "Complete Results with Stagger Windows": same four input
     // rows as the tumbling table; result rows (11:01:20, 11:00:00, AMZN, 3) and (11:02:15, 11:01:00, AMZN, 1).
     const scope = streamScope(SOURCE, [{ name: 'TICKER_SYMBOL', type: 'VARCHAR' }, { name: 'EVENT_TIME', type: 'TIMESTAMP' }]);
-    const op = stagger(selectOf(parseSql(STAGGER_CONCEPTS)), scope);
+    const op = stagger(selectOf(STAGGER_CONCEPTS), scope);
     expect(op.columns).toEqual(['TICKER_SYMBOL', 'EXPR$1', 'TICKER_COUNT']);
     const row = (rowtime: number, eventTime: number): Row => ({ rowtime, values: ['AMZN', eventTime] });
-    const out = drive(op, [
-      row(at(11, 0, 20), at(11, 0, 10)),
-      row(at(11, 0, 30), at(11, 0, 20)),
-      row(at(11, 1, 5), at(11, 0, 55)),
-      row(at(11, 1, 15), at(11, 1, 5)),
-      at(11, 1, 19, 999),
-    ]);
+    const out = drive(op, [...STAGGER_WINDOWS_INPUT.map(([rowtime, eventTime]) => row(rowtime, eventTime)), at(11, 1, 19, 999)]);
     expect(out.rows).toEqual([]);
     op.advance(at(11, 1, 20), out);
     expect(out.rows).toEqual([{ rowtime: at(11, 1, 20), values: ['AMZN', at(11, 0, 0), 3] }]);
@@ -56,16 +29,11 @@ describe('stagger', () => {
     // Developer Guide, "Example: Stagger Window": the input records and their ROWTIMEs as listed.
     // The page shows the output only as a screenshot; these rows follow from its semantics.
     const scope = streamScope(SOURCE, [{ name: 'EVENT_TIME', type: 'TIMESTAMP' }, { name: 'TICKER', type: 'VARCHAR' }]);
-    const op = stagger(selectOf(parseSql(STAGGER)), scope);
+    const op = stagger(selectOf(STAGGER), scope);
     expect(op.columns).toEqual(['EVENT_TIME', 'TICKER', 'TICKER_COUNT']);
     const amzn = at(20, 17, 20, 798);
     const intc = at(20, 18, 21, 43);
-    const arrivals: [number, number, string][] = [
-      [at(20, 17, 30), amzn, 'AMZN'], [at(20, 17, 40), amzn, 'AMZN'], [at(20, 17, 50), amzn, 'AMZN'],
-      [at(20, 18, 0), amzn, 'AMZN'], [at(20, 18, 10), amzn, 'AMZN'], [at(20, 18, 21), amzn, 'AMZN'],
-      [at(20, 18, 31), intc, 'INTC'], [at(20, 18, 41), intc, 'INTC'], [at(20, 18, 51), intc, 'INTC'],
-      [at(20, 19, 1), intc, 'INTC'], [at(20, 19, 11), intc, 'INTC'], [at(20, 19, 21), intc, 'INTC'],
-    ];
+    const arrivals = staggerExampleArrivals(amzn, intc);
     const out = collectingEmitter();
     for (const [rowtime, eventTime, ticker] of arrivals) {
       op.advance(rowtime, out);
@@ -80,7 +48,7 @@ describe('stagger', () => {
 
   it('opens a new window for a key whose window has ended, and emits windows in order of their end', () => {
     const sql = `SELECT STREAM ROWTIME, k, COUNT(*) AS n, SUM(v) AS total FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY k RANGE INTERVAL '10' SECOND) HAVING COUNT(*) < 3`;
-    const op = stagger(selectOf(parseSql(sql)), streamScope(SOURCE, [{ name: 'K', type: 'VARCHAR' }, { name: 'V', type: 'INTEGER' }]));
+    const op = stagger(selectOf(sql), streamScope(SOURCE, [{ name: 'K', type: 'VARCHAR' }, { name: 'V', type: 'INTEGER' }]));
     const r = (rowtime: number, k: string, v: number): Row => ({ rowtime, values: [k, v] });
     // A opens at 0 and B at 3; A's row at 10 000 is at its window's end, so it opens A's next
     // window, and so does B's at 12 000. B's first window holds three rows: HAVING drops it.
@@ -97,7 +65,7 @@ describe('stagger', () => {
 
   it('reports rows that fail, rows behind the watermark, and failing output rows to the emitter', () => {
     const sql = `SELECT STREAM k, 10 / SUM(v) AS inv FROM "SOURCE_SQL_STREAM_001" WHERE 1 / v <> 0 WINDOWED BY STAGGER (PARTITION BY k RANGE INTERVAL '1' SECOND)`;
-    const op = stagger(selectOf(parseSql(sql)), streamScope(SOURCE, [{ name: 'K', type: 'VARCHAR' }, { name: 'V', type: 'DOUBLE' }]), { graceMs: 500 });
+    const op = stagger(selectOf(sql), streamScope(SOURCE, [{ name: 'K', type: 'VARCHAR' }, { name: 'V', type: 'DOUBLE' }]), { graceMs: 500 });
     const zero: Row = { rowtime: 0, values: ['A', 0] };
     const late: Row = { rowtime: 1_000, values: ['A', 1] };
     const out = drive(op, [zero, { rowtime: 100, values: ['A', 2] }, { rowtime: 200, values: ['B', 5] }, { rowtime: 300, values: ['B', -5] }, 1_600, late, 5_000]);
@@ -108,7 +76,7 @@ describe('stagger', () => {
 
   it('rejects queries it cannot run', () => {
     const scope = streamScope(SOURCE, [{ name: 'K', type: 'VARCHAR' }, { name: 'V', type: 'INTEGER' }]);
-    const build = (sql: string) => () => stagger(selectOf(parseSql(sql)), scope);
+    const build = (sql: string) => () => stagger(selectOf(sql), scope);
     expect(build(`SELECT STREAM v, COUNT(*) FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY k RANGE INTERVAL '1' MINUTE)`))
       .toThrow(expect.objectContaining({ detail: 'column "V" must appear in PARTITION BY or inside an aggregate' }));
     expect(build(`SELECT STREAM k, COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY k, STEP(ROWTIME BY INTERVAL '1' MINUTE)`)).toThrow(SqlCompileError);
@@ -124,12 +92,10 @@ describe('stagger', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const rand = mulberry32(seed);
       const graceMs = Math.floor(rand() * 3) * 1_000;
-      const op = stagger(selectOf(parseSql(sql)), scope, { graceMs });
+      const op = stagger(selectOf(sql), scope, { graceMs });
       const naive = new NaiveStagger(5_000, graceMs);
-      const out = collectingEmitter();
-      let restored: RowOperator | undefined;
-      const restoredOut = collectingEmitter();
-      const expected: Row[] = [];
+      const run = runAgainst(op, naive, () => stagger(selectOf(sql), scope, { graceMs }));
+      const { out, restoredOut } = run;
       let t = Math.floor(rand() * 1_000) * 250;
       let watermark = t;
       for (let i = 0; i < 3_000; i++) {
@@ -137,26 +103,15 @@ describe('stagger', () => {
         // Now and then a row from the past, to exercise grace and late rows.
         const rowtime = rand() < 0.1 ? t - Math.floor(rand() * 12) * 250 : t;
         const row: Row = { rowtime, values: [[null, 'a', 'b', 'c', 'd'][Math.floor(rand() * 5)] ?? null, rand() < 0.2 ? null : Math.floor(rand() * 6)] };
-        naive.push(row);
-        op.push(row, out);
-        restored?.push(row, restoredOut);
+        run.push(row);
         if (rand() < 0.1) {
           watermark = Math.max(watermark, t - Math.floor(rand() * 4) * 250);
-          expected.push(...naive.advance(watermark));
-          op.advance(watermark, out);
-          restored?.advance(watermark, restoredOut);
+          run.advance(watermark);
         }
-        if (i === 1_700) {
-          restored = stagger(selectOf(parseSql(sql)), scope, { graceMs });
-          restored.restore(JSON.parse(JSON.stringify(op.snapshot())));
-          restoredOut.rows.push(...out.rows);
-          restoredOut.errors.push(...out.errors);
-        }
+        if (i === 1_700) run.restore();
       }
-      expected.push(...naive.advance(Infinity));
-      op.advance(Infinity, out);
-      restored?.advance(Infinity, restoredOut);
-      expect(out.rows).toEqual(expected);
+      run.advance(Infinity);
+      expect(out.rows).toEqual(run.expected);
       expect(out.errors.map((e) => e.input)).toEqual(naive.lateRows);
       expect(restoredOut.rows).toEqual(out.rows);
       expect(restoredOut.errors).toEqual(out.errors);
@@ -172,23 +127,16 @@ describe('stagger', () => {
  * Reference: keep every accepted row with its arrival index; at each watermark, rebuild every
  * key's windows from scratch by replaying its rows in arrival order, and emit those that close.
  */
-class NaiveStagger {
-  private readonly accepted: Row[] = [];
-  private closedThrough = -Infinity;
-  readonly lateRows: Row[] = [];
-
-  constructor(private readonly rangeMs: number, private readonly graceMs: number) {}
-
-  push(row: Row): void {
-    if (row.rowtime < this.closedThrough) this.lateRows.push(row);
-    else this.accepted.push(row);
+class NaiveStagger extends NaiveWindows {
+  constructor(private readonly rangeMs: number, graceMs: number) {
+    super(graceMs);
   }
 
-  advance(watermark: number): Row[] {
-    const threshold = watermark - this.graceMs;
-    if (threshold <= this.closedThrough) return [];
-    const before = this.closedThrough;
-    this.closedThrough = threshold;
+  protected isLate(row: Row): boolean {
+    return row.rowtime < this.closedThrough;
+  }
+
+  protected close(before: number, threshold: number): Row[] {
     const windows: { key: Value; open: number; seq: number; rows: Row[] }[] = [];
     const currentOf = new Map<Value, (typeof windows)[number]>();
     for (const row of this.accepted) {

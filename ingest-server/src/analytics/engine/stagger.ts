@@ -30,10 +30,10 @@
  */
 import type { Select } from '../sql/index.js';
 import type { CheckpointAccumulator } from './aggregates.js';
-import { badSnapshot, compileGroupOutputs, decodeValue, encodeValue, groupKeyOf } from './aggregates.js';
+import { badSnapshot, decodeValue, encodeValue, groupKeyOf } from './aggregates.js';
 import { SqlCompileError, SqlRuntimeError } from './errors.js';
 import type { Scope } from './expr.js';
-import { compileExpr } from './expr.js';
+import { compileGrouping } from './grouping.js';
 import type { Emitter, RowOperator } from './operator.js';
 import type { Row, Value } from './values.js';
 
@@ -80,49 +80,32 @@ export function stagger(select: Select, scope: Scope, options: StaggerOptions = 
   if (spec.partitionBy.length === 0) throw new SqlCompileError('a stagger window needs PARTITION BY', select.pos);
   const rangeMs = spec.rangeMs;
 
-  const where = select.where && compileExpr(select.where, scope).fn;
-  const keys = spec.partitionBy.map((e) => compileExpr(e, scope));
-  const keyFns = keys.map((k) => k.fn);
   // The output side reads a "group row": values = [...partition keys, ...aggregates].
-  const group = compileGroupOutputs(
-    select,
-    scope,
-    spec.partitionBy.map((expr, i) => ({ expr, type: keys[i]?.type ?? 'NULL' })),
-    'must appear in PARTITION BY or inside an aggregate',
-  );
-  const { aggregates, outputs, having } = group;
-  const argFns = aggregates.map((a) => a.arg?.fn);
-  const keyCount = keyFns.length;
-  const argCount = argFns.length;
+  const grouping = compileGrouping(select, scope, spec.partitionBy, [], 'must appear in PARTITION BY or inside an aggregate');
+  const { keyCount, keyValues } = grouping;
 
   let current = new Map<unknown, Window>();
   let pending: Window[] = [];
   let closedThroughMs = -Infinity;
   let lateRows = 0;
   let nextSeq = 0;
-  const args: Value[] = new Array<Value>(argCount).fill(null);
-  const keyValues: Value[] = new Array<Value>(keyCount).fill(null);
 
-  function makeWindow(groupKey: unknown, keys: readonly Value[], openMs: number, seq: number): Window {
-    return { seq, groupKey, keys, openMs, endMs: openMs + rangeMs, accumulators: aggregates.map((a) => a.create()) };
+  function makeWindow(groupKey: unknown, keys: readonly Value[], openMs: number, seq: number, states?: readonly unknown[]): Window {
+    return { seq, groupKey, keys, openMs, endMs: openMs + rangeMs, accumulators: grouping.accumulators(states) };
+  }
+
+  /** Refuses a row behind the last watermark (less the grace) as LateRow. */
+  function admit(row: Row, out: Emitter): boolean {
+    if (row.rowtime < closedThroughMs) {
+      lateRows++;
+      out.error(new SqlRuntimeError('LateRow', `row at ${new Date(row.rowtime).toISOString()} came after its stagger windows closed`), row);
+      return false;
+    }
+    return true;
   }
 
   function push(row: Row, out: Emitter): void {
-    try {
-      if (where && where(row) !== true) return;
-      if (row.rowtime < closedThroughMs) {
-        lateRows++;
-        out.error(new SqlRuntimeError('LateRow', `row at ${new Date(row.rowtime).toISOString()} came after its stagger windows closed`), row);
-        return;
-      }
-      // Evaluate everything before touching state, so a failing row leaves no trace.
-      for (let i = 0; i < keyCount; i++) keyValues[i] = keyFns[i]!(row);
-      for (let i = 0; i < argCount; i++) args[i] = argFns[i]?.(row) ?? null;
-    } catch (err) {
-      if (!(err instanceof SqlRuntimeError)) throw err;
-      out.error(err, row);
-      return;
-    }
+    if (!grouping.accept(row, out, admit)) return;
     const groupKey = groupKeyOf(keyValues);
     let w = current.get(groupKey);
     // A row at or past its key's window end opens the key's next window; the ended one stays
@@ -132,7 +115,7 @@ export function stagger(select: Select, scope: Scope, options: StaggerOptions = 
       pending.push(w);
       current.set(groupKey, w);
     }
-    for (let i = 0; i < argCount; i++) w.accumulators[i]!.add(args[i] ?? null);
+    grouping.fold(w.accumulators);
   }
 
   function advance(watermarkMs: number, out: Emitter): void {
@@ -147,17 +130,7 @@ export function stagger(select: Select, scope: Scope, options: StaggerOptions = 
     closing.sort((a, b) => a.endMs - b.endMs || a.seq - b.seq);
     for (const w of closing) {
       if (current.get(w.groupKey) === w) current.delete(w.groupKey);
-      const groupRow: Row = { rowtime: w.endMs, values: [...w.keys, ...w.accumulators.map((a) => a.result())] };
-      let values: Value[];
-      try {
-        if (having && having(groupRow) !== true) continue;
-        values = outputs.map((f) => f(groupRow));
-      } catch (err) {
-        if (!(err instanceof SqlRuntimeError)) throw err;
-        out.error(err, undefined);
-        continue;
-      }
-      out.row({ rowtime: w.endMs, values });
+      grouping.emit({ rowtime: w.endMs, values: [...w.keys, ...w.accumulators.map((a) => a.result())] }, out);
     }
   }
 
@@ -176,11 +149,10 @@ export function stagger(select: Select, scope: Scope, options: StaggerOptions = 
     current = new Map();
     pending = [];
     for (const [seq, encodedKeys, openMs, states, isCurrent] of s.windows) {
-      if (encodedKeys.length !== keyCount || states.length !== aggregates.length) throw badSnapshot('window shape');
+      if (encodedKeys.length !== keyCount || states.length !== grouping.aggregates.length) throw badSnapshot('window shape');
       const keys = encodedKeys.map(decodeValue);
       const groupKey = groupKeyOf(keys);
-      const w = makeWindow(groupKey, keys, openMs, seq);
-      w.accumulators.forEach((acc, i) => acc.restore(states[i]));
+      const w = makeWindow(groupKey, keys, openMs, seq, states);
       pending.push(w);
       if (isCurrent) current.set(groupKey, w);
     }
@@ -190,8 +162,8 @@ export function stagger(select: Select, scope: Scope, options: StaggerOptions = 
   }
 
   return {
-    columns: group.columns,
-    types: group.types,
+    columns: grouping.columns,
+    types: grouping.types,
     rangeMs,
     push,
     advance,

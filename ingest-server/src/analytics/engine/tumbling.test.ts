@@ -1,47 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Select, Statement } from '../sql/index.js';
-import { parseSql } from '../sql/index.js';
 import { SqlCompileError } from './errors.js';
 import { streamScope } from './expr.js';
-import type { RowOperator } from './operator.js';
-import { collectingEmitter } from './operator.js';
 import { tumbling } from './tumbling.js';
 import type { Row, Value } from './values.js';
 import { mulberry32 } from '../../../../test/fixtures/prng.js';
-import { TUMBLING, TUMBLING_EVENT_TIME } from '../sql/aws-examples.fixture.js';
+import { STAGGER_WINDOWS_INPUT, TUMBLING, TUMBLING_EVENT_TIME } from '../sql/aws-examples.fixture.js';
+import { at, demoScope, drive, NaiveWindows, runAgainst, selectOf, SOURCE, type CollectingEmitter } from './operator-test.fixture.js';
 
-const SOURCE = 'SOURCE_SQL_STREAM_001';
-// Developer Guide, "Getting Started": the demo stream's schema.
-const demoScope = streamScope(SOURCE, [
-  { name: 'TICKER_SYMBOL', type: 'VARCHAR' },
-  { name: 'SECTOR', type: 'VARCHAR' },
-  { name: 'CHANGE', type: 'DOUBLE' },
-  { name: 'PRICE', type: 'DOUBLE' },
-]);
-
-function selectOf(statements: Statement[]): Select {
-  const last = statements[statements.length - 1];
-  if (last?.kind === 'CreatePump' || last?.kind === 'Select') return last.select;
-  throw new Error('no SELECT in the SQL');
-}
-
-const at = (hh: number, mm: number, ss: number, ms = 0) => Date.UTC(2018, 7, 1, hh, mm, ss, ms);
 const demo = (rowtime: number, ticker: string, price: number): Row => ({ rowtime, values: [ticker, 'TECHNOLOGY', 0.5, price] });
-const errorNames = (out: ReturnType<typeof collectingEmitter>) => out.errors.map((e) => e.error.name);
-
-/** Pushes rows and advances, collecting everything the operator emits. */
-function drive(op: RowOperator, steps: readonly (Row | number)[]) {
-  const out = collectingEmitter();
-  for (const step of steps) {
-    if (typeof step === 'number') op.advance(step, out);
-    else op.push(step, out);
-  }
-  return out;
-}
+const errorNames = (out: CollectingEmitter) => out.errors.map((e) => e.error.name);
 
 describe('tumbling', () => {
   it('runs the AWS tumbling-window example: one row per ticker and minute, ROWTIME at the window end', () => {
-    const op = tumbling(selectOf(parseSql(TUMBLING)), demoScope);
+    const op = tumbling(selectOf(TUMBLING), demoScope);
     expect(op.columns).toEqual(['ROWTIME', 'TICKER_SYMBOL', 'PRICE', 'PRICE']);
     expect(op.windowSizeMs).toBe(60_000);
     expect(op.eventTime).toBe(false);
@@ -75,17 +46,11 @@ describe('tumbling', () => {
   it('reproduces the guide\'s tumbling result grouped by event time and ROWTIME (ROWTIME is the window end)', () => {
     // Developer Guide, "Stagger Windows", "Partial Results with Tumbling Windows": input and result tables.
     const scope = streamScope(SOURCE, [{ name: 'TICKER_SYMBOL', type: 'VARCHAR' }, { name: 'EVENT_TIME', type: 'TIMESTAMP' }]);
-    const op = tumbling(selectOf(parseSql(TUMBLING_EVENT_TIME)), scope);
+    const op = tumbling(selectOf(TUMBLING_EVENT_TIME), scope);
     expect(op.eventTime).toBe(false);
     expect(op.columns).toEqual(['TICKER_SYMBOL', 'EXPR$1', 'TICKER_COUNT']);
     const row = (rowtime: number, eventTime: number): Row => ({ rowtime, values: ['AMZN', eventTime] });
-    const out = drive(op, [
-      row(at(11, 0, 20), at(11, 0, 10)),
-      row(at(11, 0, 30), at(11, 0, 20)),
-      row(at(11, 1, 5), at(11, 0, 55)),
-      row(at(11, 1, 15), at(11, 1, 5)),
-      at(11, 2, 0),
-    ]);
+    const out = drive(op, [...STAGGER_WINDOWS_INPUT.map(([rowtime, eventTime]) => row(rowtime, eventTime)), at(11, 2, 0)]);
     expect(out.rows).toEqual([
       { rowtime: at(11, 1, 0), values: ['AMZN', at(11, 0, 0), 2] },
       { rowtime: at(11, 2, 0), values: ['AMZN', at(11, 0, 0), 1] },
@@ -95,7 +60,7 @@ describe('tumbling', () => {
 
   it('keeps a window open for the grace period and reports rows that come later as LateRow', () => {
     const sql = `SELECT STREAM FLOOR(s.ROWTIME TO MINUTE) AS minute_start, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001" AS s GROUP BY FLOOR(s.ROWTIME TO MINUTE)`;
-    const op = tumbling(selectOf(parseSql(sql)), streamScope(SOURCE, [], 'S'), { graceMs: 5_000 });
+    const op = tumbling(selectOf(sql), streamScope(SOURCE, [], 'S'), { graceMs: 5_000 });
     const out = drive(op, [demo(at(20, 0, 10), 'A', 1), at(20, 1, 3), demo(at(20, 0, 50), 'A', 1)]);
     expect(out.rows).toEqual([]);
     op.advance(at(20, 1, 5), out);
@@ -109,7 +74,7 @@ describe('tumbling', () => {
   it('applies WHERE and HAVING, and computes every aggregate with SQL NULL rules', () => {
     const sql = `SELECT STREAM sector, COUNT(*), COUNT(price), COUNT(DISTINCT price), SUM(price), AVG(price), MIN(ticker_symbol), MAX(price) - MIN(price) AS spread
       FROM "SOURCE_SQL_STREAM_001" WHERE change >= 0 GROUP BY sector, STEP(ROWTIME BY INTERVAL '10' SECOND) HAVING COUNT(*) > 1`;
-    const op = tumbling(selectOf(parseSql(sql)), demoScope);
+    const op = tumbling(selectOf(sql), demoScope);
     const r = (t: number, ticker: string, sector: string, change: number, price: number | null): Row => ({ rowtime: at(0, 0, t), values: [ticker, sector, change, price] });
     const out = drive(op, [
       r(1, 'B', 'TECH', 1, 10), r(2, 'A', 'TECH', 1, 10), r(3, 'C', 'TECH', 1, null), r(4, 'D', 'TECH', -1, 99),
@@ -123,7 +88,7 @@ describe('tumbling', () => {
 
   it('reports failing output rows and failing input rows to the emitter and still emits the others', () => {
     const sql = `SELECT STREAM ticker_symbol, COUNT(*) / COUNT(price) AS ratio FROM "SOURCE_SQL_STREAM_001" WHERE 1 / change > 0 GROUP BY ticker_symbol, STEP(ROWTIME BY INTERVAL '1' SECOND)`;
-    const op = tumbling(selectOf(parseSql(sql)), demoScope);
+    const op = tumbling(selectOf(sql), demoScope);
     const bad: Row = { rowtime: 2, values: ['C', 'S', 0, 1] };
     const out = drive(op, [{ rowtime: 0, values: ['A', 'S', 1, null] }, { rowtime: 1, values: ['B', 'S', 1, 5] }, bad, 1_000]);
     expect(out.rows).toEqual([{ rowtime: 1_000, values: ['B', 1] }]);
@@ -131,7 +96,7 @@ describe('tumbling', () => {
   });
 
   it('rejects queries it cannot run, with a position', () => {
-    const build = (sql: string) => () => tumbling(selectOf(parseSql(sql)), demoScope);
+    const build = (sql: string) => () => tumbling(selectOf(sql), demoScope);
     expect(build(`SELECT STREAM ticker_symbol, COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol`)).toThrow(/needs STEP\(ROWTIME BY INTERVAL/);
     expect(build(`SELECT STREAM sector, COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol, STEP(ROWTIME BY INTERVAL '1' MINUTE)`))
       .toThrow(expect.objectContaining({ detail: 'column "SECTOR" must appear in GROUP BY or inside an aggregate', line: 1, column: 15 }));
@@ -154,7 +119,7 @@ describe('tumbling over event time', () => {
   const ev = (rowtime: number, ticker: string, eventTime: number | null, price: number | null = 1): Row => ({ rowtime, values: [ticker, eventTime, price] });
 
   it('buckets rows by the event-time column and emits each window when the watermark passes its end', () => {
-    const op = tumbling(selectOf(parseSql(`SELECT STREAM FLOOR(event_time TO MINUTE) AS m, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001" GROUP BY FLOOR(event_time TO MINUTE)`)), eventScope);
+    const op = tumbling(selectOf(`SELECT STREAM FLOOR(event_time TO MINUTE) AS m, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001" GROUP BY FLOOR(event_time TO MINUTE)`), eventScope);
     expect(op.eventTime).toBe(true);
     const out = drive(op, [ev(at(9, 0, 5), 'A', at(8, 59, 50)), ev(at(9, 0, 6), 'A', at(9, 0, 1)), ev(at(9, 0, 7), 'A', at(8, 59, 59)), at(9, 0, 30)]);
     // The 08:59 window closed at watermark 09:00:30: its row carries that ROWTIME, not 09:00.
@@ -165,7 +130,7 @@ describe('tumbling over event time', () => {
   });
 
   it('counts a row that comes within the grace period and reports one past it as LateRow', () => {
-    const op = tumbling(selectOf(parseSql(EVENT_SQL)), eventScope, { graceMs: 5_000 });
+    const op = tumbling(selectOf(EVENT_SQL), eventScope, { graceMs: 5_000 });
     const withinGrace = ev(13_000, 'A', 9_000, 4);
     const pastGrace = ev(16_000, 'A', 9_999, 8);
     const out = drive(op, [ev(1_000, 'A', 2_000, 2), 12_000, withinGrace, 15_000, pastGrace, ev(16_500, 'A', 10_000, 1)]);
@@ -176,7 +141,7 @@ describe('tumbling over event time', () => {
   });
 
   it('reports a NULL event time as InvalidArgument and leaves no state', () => {
-    const op = tumbling(selectOf(parseSql(EVENT_SQL)), eventScope);
+    const op = tumbling(selectOf(EVENT_SQL), eventScope);
     const bad = ev(0, 'A', null);
     const out = drive(op, [bad, 100_000]);
     expect(out.errors.map((e) => [e.error.name, e.input])).toEqual([['InvalidArgument', bad]]);
@@ -190,12 +155,10 @@ describe('tumbling over event time', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const rand = mulberry32(seed);
       const graceMs = Math.floor(rand() * 3) * 2_000;
-      const op = tumbling(selectOf(parseSql(EVENT_SQL)), eventScope, { graceMs });
+      const op = tumbling(selectOf(EVENT_SQL), eventScope, { graceMs });
       const naive = new NaiveTumbling(10_000, graceMs, (r) => r.values[1] as number, true);
-      const out = collectingEmitter();
-      const expected: Row[] = [];
-      let restored: RowOperator | undefined;
-      const restoredOut = collectingEmitter();
+      const run = runAgainst(op, naive, () => tumbling(selectOf(EVENT_SQL), eventScope, { graceMs }));
+      const { out, restoredOut } = run;
       let t = Math.floor(rand() * 2_000) * 500;
       let watermark = -Infinity;
       for (let i = 0; i < 3_000; i++) {
@@ -205,26 +168,13 @@ describe('tumbling over event time', () => {
         const ticker = [null, 'A', 'B', 'C'][Math.floor(rand() * 4)] ?? null;
         const price = rand() < 0.2 ? null : Math.floor(rand() * 8) / 2;
         const row: Row = { rowtime: t, values: [ticker, eventTime, price] };
-        naive.push(row);
-        op.push(row, out);
-        restored?.push(row, restoredOut);
+        run.push(row);
         watermark = Math.max(watermark, t);
-        if (rand() < 0.05) {
-          expected.push(...naive.advance(watermark));
-          op.advance(watermark, out);
-          restored?.advance(watermark, restoredOut);
-        }
-        if (i === 1_500) {
-          restored = tumbling(selectOf(parseSql(EVENT_SQL)), eventScope, { graceMs });
-          restored.restore(JSON.parse(JSON.stringify(op.snapshot())));
-          restoredOut.rows.push(...out.rows);
-          restoredOut.errors.push(...out.errors);
-        }
+        if (rand() < 0.05) run.advance(watermark);
+        if (i === 1_500) run.restore();
       }
-      expected.push(...naive.advance(Infinity));
-      op.advance(Infinity, out);
-      restored?.advance(Infinity, restoredOut);
-      expect(out.rows).toEqual(expected);
+      run.advance(Infinity);
+      expect(out.rows).toEqual(run.expected);
       expect(out.errors.map((e) => e.input)).toEqual(naive.lateRows);
       expect(restoredOut.rows).toEqual(out.rows);
       expect(restoredOut.errors.map((e) => e.input)).toEqual(naive.lateRows);
@@ -244,60 +194,48 @@ describe('tumbling over event time', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const rand = mulberry32(seed);
       const graceMs = Math.floor(rand() * 3) * 2_000;
-      const op = tumbling(selectOf(parseSql(sql)), demoScope, { graceMs });
+      const op = tumbling(selectOf(sql), demoScope, { graceMs });
       const naive = new NaiveTumbling(10_000, graceMs, (r) => r.rowtime, false);
-      const out = collectingEmitter();
-      const expected: Row[] = [];
+      const run = runAgainst(op, naive);
       let t = Math.floor(rand() * 2_000) * 500;
       for (let i = 0; i < 1_000; i++) {
         t += Math.floor(rand() * 6) * 500;
         const rowtime = rand() < 0.15 ? t - Math.floor(rand() * 30) * 500 : t;
         const ticker = [null, 'A', 'B', 'C'][Math.floor(rand() * 4)] ?? null;
         const row: Row = { rowtime, values: [ticker, 'S', 0, rand() < 0.2 ? null : Math.floor(rand() * 8) / 2] };
-        naive.push(row);
-        op.push(row, out);
-        if (rand() < 0.1) {
-          expected.push(...naive.advance(t));
-          op.advance(t, out);
-        }
+        run.push(row);
+        if (rand() < 0.1) run.advance(t);
       }
-      expected.push(...naive.advance(Infinity));
-      op.advance(Infinity, out);
-      expect(out.rows).toEqual(expected.map((r) => ({ rowtime: r.rowtime, values: [r.rowtime, ...r.values] })));
-      expect(out.errors.map((e) => e.input)).toEqual(naive.lateRows);
+      run.advance(Infinity);
+      expect(run.out.rows).toEqual(run.expected.map((r) => ({ rowtime: r.rowtime, values: [r.rowtime, ...r.values] })));
+      expect(run.out.errors.map((e) => e.input)).toEqual(naive.lateRows);
     }
   });
 });
 
 /** Reference: keep every accepted row; at each watermark, group and aggregate the closing windows from scratch. */
-class NaiveTumbling {
-  private readonly accepted: Row[] = [];
-  private closedThrough = -Infinity;
+class NaiveTumbling extends NaiveWindows {
   private lastRowtime = -Infinity;
-  readonly lateRows: Row[] = [];
 
   constructor(
     private readonly sizeMs: number,
-    private readonly graceMs: number,
+    graceMs: number,
     private readonly timeOf: (r: Row) => number,
     private readonly eventTime: boolean,
-  ) {}
+  ) {
+    super(graceMs);
+  }
 
   private windowOf(r: Row): number {
     return Math.floor(this.timeOf(r) / this.sizeMs) * this.sizeMs;
   }
 
-  push(row: Row): void {
-    if (this.windowOf(row) + this.sizeMs <= this.closedThrough) this.lateRows.push(row);
-    else this.accepted.push(row);
+  protected isLate(row: Row): boolean {
+    return this.windowOf(row) + this.sizeMs <= this.closedThrough;
   }
 
   /** Rows of the windows that close at this watermark: [ws, ticker, aggregates...], with their ROWTIME. */
-  advance(watermark: number): Row[] {
-    const threshold = watermark - this.graceMs;
-    if (threshold <= this.closedThrough) return [];
-    const before = this.closedThrough;
-    this.closedThrough = threshold;
+  protected close(before: number, threshold: number, watermark: number): Row[] {
     const windows = [...new Set(this.accepted.map((r) => this.windowOf(r)))]
       .filter((start) => start + this.sizeMs > before && start + this.sizeMs <= threshold)
       .sort((a, b) => a - b);

@@ -38,13 +38,14 @@
  */
 import type { Expr, Select } from '../sql/index.js';
 import type { CheckpointAccumulator } from './aggregates.js';
-import { badSnapshot, compileGroupOutputs, decodeValue, encodeValue, groupKeyOf } from './aggregates.js';
+import { badSnapshot, decodeValue, encodeValue, groupKeyOf } from './aggregates.js';
 import { SqlCompileError, SqlRuntimeError } from './errors.js';
 import type { Scope } from './expr.js';
 import { compileExpr } from './expr.js';
 import { stepFloor } from './functions.js';
+import { compileGrouping } from './grouping.js';
 import type { Emitter, RowOperator } from './operator.js';
-import type { Row, Value, ValueType } from './values.js';
+import type { Row, Value } from './values.js';
 
 export interface TumblingOptions {
   /** How long after a window's end (in watermark time) it stays open for late rows. Default 0. */
@@ -132,52 +133,37 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
   const size = window.sizeMs;
   const eventTimeFn = window.eventTime;
 
-  const where = select.where && compileExpr(select.where, scope).fn;
   const keyExprs = groupBy.filter((e) => e !== window.expr);
-  const keys = keyExprs.map((e) => compileExpr(e, scope));
-  const keyFns = keys.map((k) => k.fn);
   // The output side reads a "group row": values = [windowStart, ...keys, ...aggregates].
-  const group = compileGroupOutputs(
-    select,
-    scope,
-    [{ expr: window.expr, type: 'TIMESTAMP' }, ...keyExprs.map((expr, i) => ({ expr, type: keys[i]?.type ?? ('NULL' as ValueType) }))],
-    'must appear in GROUP BY or inside an aggregate',
-  );
-  const { aggregates, outputs, having } = group;
-  const argFns = aggregates.map((a) => a.arg?.fn);
-  const keyCount = keyFns.length;
-  const argCount = argFns.length;
+  const grouping = compileGrouping(select, scope, keyExprs, [{ expr: window.expr, type: 'TIMESTAMP' }], 'must appear in GROUP BY or inside an aggregate');
+  const { keyCount, keyValues } = grouping;
 
   let windows = new Map<number, Map<unknown, Group>>();
   let closedThroughMs = -Infinity;
   let lastRowtimeMs = -Infinity;
   let lateRows = 0;
-  const args: Value[] = new Array<Value>(argCount).fill(null);
-  const keyValues: Value[] = new Array<Value>(keyCount).fill(null);
+  /** The window start of the row `admit` took last. */
+  let rowStartMs = 0;
+
+  /** Finds the row's window; refuses it as LateRow when that window has closed. */
+  function admit(row: Row, out: Emitter): boolean {
+    let t: Value = row.rowtime;
+    if (eventTimeFn) {
+      t = eventTimeFn(row);
+      if (t === null) throw new SqlRuntimeError('InvalidArgument', 'the event time of the GROUP BY window is NULL');
+    }
+    rowStartMs = stepFloor(t as number, size);
+    if (rowStartMs + size <= closedThroughMs) {
+      lateRows++;
+      out.error(new SqlRuntimeError('LateRow', `row for the window starting at ${new Date(rowStartMs).toISOString()} came after it closed`), row);
+      return false;
+    }
+    return true;
+  }
 
   function push(row: Row, out: Emitter): void {
-    let start: number;
-    try {
-      if (where && where(row) !== true) return;
-      let t: Value = row.rowtime;
-      if (eventTimeFn) {
-        t = eventTimeFn(row);
-        if (t === null) throw new SqlRuntimeError('InvalidArgument', 'the event time of the GROUP BY window is NULL');
-      }
-      start = stepFloor(t as number, size);
-      if (start + size <= closedThroughMs) {
-        lateRows++;
-        out.error(new SqlRuntimeError('LateRow', `row for the window starting at ${new Date(start).toISOString()} came after it closed`), row);
-        return;
-      }
-      // Evaluate everything before touching state, so a failing row leaves no trace.
-      for (let i = 0; i < keyCount; i++) keyValues[i] = keyFns[i]!(row);
-      for (let i = 0; i < argCount; i++) args[i] = argFns[i]?.(row) ?? null;
-    } catch (err) {
-      if (!(err instanceof SqlRuntimeError)) throw err;
-      out.error(err, row);
-      return;
-    }
+    if (!grouping.accept(row, out, admit)) return;
+    const start = rowStartMs;
     let groups = windows.get(start);
     if (!groups) {
       groups = new Map();
@@ -186,10 +172,10 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
     const groupKey = keyCount === 0 ? '' : groupKeyOf(keyValues);
     let g = groups.get(groupKey);
     if (!g) {
-      g = { keys: keyValues.slice(), accumulators: aggregates.map((a) => a.create()) };
+      g = { keys: keyValues.slice(), accumulators: grouping.accumulators() };
       groups.set(groupKey, g);
     }
-    for (let i = 0; i < argCount; i++) g.accumulators[i]!.add(args[i] ?? null);
+    grouping.fold(g.accumulators);
   }
 
   function advance(watermarkMs: number, out: Emitter): void {
@@ -203,17 +189,7 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
       if (eventTimeFn) rowtime = Number.isFinite(watermarkMs) ? watermarkMs : Math.max(end, lastRowtimeMs);
       lastRowtimeMs = rowtime;
       for (const g of windows.get(start)?.values() ?? []) {
-        const groupRow: Row = { rowtime, values: [start, ...g.keys, ...g.accumulators.map((a) => a.result())] };
-        let values: Value[];
-        try {
-          if (having && having(groupRow) !== true) continue;
-          values = outputs.map((f) => f(groupRow));
-        } catch (err) {
-          if (!(err instanceof SqlRuntimeError)) throw err;
-          out.error(err, undefined);
-          continue;
-        }
-        out.row({ rowtime, values });
+        grouping.emit({ rowtime, values: [start, ...g.keys, ...g.accumulators.map((a) => a.result())] }, out);
       }
       windows.delete(start);
     }
@@ -238,9 +214,8 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
     for (const [start, groups] of s.windows) {
       const map = new Map<unknown, Group>();
       for (const [encodedKeys, states] of groups) {
-        if (encodedKeys.length !== keyCount || states.length !== aggregates.length) throw badSnapshot('group shape');
-        const g: Group = { keys: encodedKeys.map(decodeValue), accumulators: aggregates.map((a) => a.create()) };
-        g.accumulators.forEach((acc, i) => acc.restore(states[i]));
+        if (encodedKeys.length !== keyCount || states.length !== grouping.aggregates.length) throw badSnapshot('group shape');
+        const g: Group = { keys: encodedKeys.map(decodeValue), accumulators: grouping.accumulators(states) };
         map.set(keyCount === 0 ? '' : groupKeyOf(g.keys), g);
       }
       restored.set(start, map);
@@ -252,8 +227,8 @@ export function tumbling(select: Select, scope: Scope, options: TumblingOptions 
   }
 
   return {
-    columns: group.columns,
-    types: group.types,
+    columns: grouping.columns,
+    types: grouping.types,
     windowSizeMs: size,
     eventTime: eventTimeFn !== undefined,
     push,

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import type { Select, SelectStatement, Statement } from './ast.js';
 import { SqlSyntaxError } from './errors.js';
 import { parseSql } from './parser.js';
-import { TUMBLING } from './aws-examples.fixture.js';
+import {
+  CONTINUOUS_FILTER, ERROR_STREAM_SELECT, REFERENCE_JOIN, SLIDING_1, SLIDING_2, SLIDING_3, STAGGER, STREAM_JOIN_INLINE, STREAM_JOIN_NAMED,
+  TUMBLING, TUMBLING_EVENT_TIME, WINDOW_CLAUSE_1, WINDOW_EXAMPLES, WINDOW_EXAMPLES_FIXED,
+} from './aws-examples.fixture.js';
 
 /** Drops `pos` so shapes can be compared with toEqual. */
 function strip<T>(value: T): T {
@@ -23,126 +26,6 @@ function only<K extends Statement['kind']>(statements: Statement[], index: numbe
 const col = (name: string, table?: string) => (table === undefined ? { kind: 'column', name } : { kind: 'column', table, name });
 const call = (name: string, args: unknown[], extra: object = {}) => ({ kind: 'call', name, args, distinct: false, star: false, ...extra });
 const minute = { kind: 'interval', text: '1', from: 'MINUTE', ms: 60_000 };
-
-// Developer Guide, "Getting Started", the "Continuous filter" template.
-const CONTINUOUS_FILTER = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" 
-  (symbol VARCHAR(4), sector VARCHAR(12), CHANGE DOUBLE, price DOUBLE);
- 
--- Create pump to insert into output. 
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
-   INSERT INTO "DESTINATION_SQL_STREAM"  
-      SELECT STREAM ticker_symbol, sector, CHANGE, price
-      FROM "SOURCE_SQL_STREAM_001"
-      WHERE sector SIMILAR TO '%TECH%';`;
-
-
-
-// Developer Guide, "Stagger Windows": the tumbling query grouped by event time and ROWTIME.
-const TUMBLING_EVENT_TIME = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" ( TICKER_SYMBOL VARCHAR(4), EVENT_TIME timestamp, TICKER_COUNT DOUBLE); CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS TICKER_COUNT FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol, FLOOR(EVENT_TIME TO MINUTE), STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`;
-
-// Developer Guide, "Example: Stagger Window".
-const STAGGER = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
-    event_time TIMESTAMP,
-    ticker_symbol    VARCHAR(4),
-    ticker_count     INTEGER);
-
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
-  INSERT INTO "DESTINATION_SQL_STREAM" 
-    SELECT STREAM 
-        EVENT_TIME, 
-        TICKER,
-        COUNT(TICKER) AS ticker_count
-    FROM "SOURCE_SQL_STREAM_001"
-    WINDOWED BY STAGGER (
-            PARTITION BY TICKER, EVENT_TIME RANGE INTERVAL '1' MINUTE);`;
-
-// Developer Guide, "Sliding Windows", Example 1 (query) and Example 2 (application code).
-const SLIDING_1 = `SELECT STREAM ticker_symbol,
-              MIN(Price) OVER W1 AS Min_Price,
-              MAX(Price) OVER W1 AS Max_Price,
-              AVG(Price) OVER W1 AS Avg_Price
-FROM   "SOURCE_SQL_STREAM_001"
-WINDOW W1 AS (
-   PARTITION BY ticker_symbol
-   RANGE INTERVAL '1' MINUTE PRECEDING);`;
-
-const SLIDING_2 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
-                            ticker_symbol VARCHAR(10),
-                            Avg_Percent_Change double);
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS
-   INSERT INTO "DESTINATION_SQL_STREAM"
-      SELECT STREAM Ticker_Symbol,
-                    AVG(Change / (Price - Change)) over W1 as Avg_Percent_Change
-      FROM "SOURCE_SQL_STREAM_001"
-      WINDOW W1 AS (
-              PARTITION BY ticker_symbol
-              RANGE INTERVAL '10' SECOND PRECEDING);`;
-
-// Developer Guide, "Sliding Windows", Example 3: two row-based windows on one stream.
-const SLIDING_3 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
-                           ticker_symbol      VARCHAR(12),
-                           price              double,
-                           average_last2rows  double,
-                           average_last10rows double);
-
-CREATE OR REPLACE PUMP "myPump" AS INSERT INTO "DESTINATION_SQL_STREAM"
-SELECT STREAM ticker_symbol,
-              price,
-              avg(price) over last2rows,
-              avg(price) over last10rows
-FROM SOURCE_SQL_STREAM_001
-WINDOW
-    last2rows AS (PARTITION BY ticker_symbol ROWS 2 PRECEDING),
-    last10rows AS (PARTITION BY ticker_symbol ROWS 10 PRECEDING);`;
-
-// SQL Reference, "WINDOW Clause (Sliding Windows)", Example 1.
-const WINDOW_CLAUSE_1 = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
-    ticker_symbol VARCHAR(4), 
-    min_price     DOUBLE, 
-    max_price     DOUBLE, 
-    avg_price     DOUBLE);
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS 
-    INSERT INTO "DESTINATION_SQL_STREAM"
-    SELECT STREAM ticker_symbol,
-        MIN(price) OVER W1 AS min_price,
-        MAX(price) OVER W1 AS max_price,
-        AVG(price) OVER W1 AS avg_price
-    FROM "SOURCE_SQL_STREAM_001"
-    WINDOW W1 AS (
-        PARTITION BY ticker_symbol 
-        RANGE INTERVAL '1' MINUTE PRECEDING);`;
-
-// Developer Guide, "Example: Adding Reference Data to a Kinesis Data Analytics Application".
-const REFERENCE_JOIN = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), "Company" varchar(20), sector VARCHAR(12), change DOUBLE, price DOUBLE);
-
-CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
-   SELECT STREAM ticker_symbol, "c"."Company", sector, change, price
-   FROM "SOURCE_SQL_STREAM_001" LEFT JOIN "CompanyName" as "c"
-   ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";`;
-
-// Developer Guide, "Streaming Data Operations: Stream Joins", Example 1, both forms.
-const STREAM_JOIN_INLINE = `SELECT STREAM ROWTIME, o.orderId, o.ticker, o.amount AS orderAmount, t.amount AS tradeAmount FROM OrderStream AS o JOIN TradeStream OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS t ON o.orderId = t.orderId;`;
-const STREAM_JOIN_NAMED = `SELECT STREAM ROWTIME, o.orderId, o.ticker, o.amount AS orderAmount, t.amount AS tradeAmount FROM OrderStream AS o JOIN TradeStream OVER t ON o.orderId = t.orderId WINDOW t AS (RANGE INTERVAL '1' MINUTE PRECEDING)`;
-
-// Developer Guide, "Error Handling": division by zero sends rows to the error stream.
-const ERROR_STREAM = `SELECT STREAM ticker_symbol, sector, change, (price / 0) as ProblemColumn
-FROM "SOURCE_SQL_STREAM_001"
-WHERE sector SIMILAR TO '%TECH%';`;
-
-// SQL Reference, "Window examples": as printed, a comma is missing after `count(*) OVER lastHour`.
-const WINDOW_EXAMPLES = `SELECT STREAM
-  ticker,
-  sum(amount) OVER lastHour,
-  count(*) OVER lastHour
-  sum(amount) OVER lastThree
-FROM Trades
-WINDOW
-  lastHour AS (RANGE INTERVAL '1' HOUR PRECEDING),
-  lastThree AS (ROWS 3 PRECEDING),
-  lastZeroRows AS (ROWS CURRENT ROW),
-  lastZeroSeconds AS (RANGE CURRENT ROW),
-  lastTwoSameTicker AS (PARTITION BY ticker ROWS 2 PRECEDING),
-  lastHourSameTicker AS (PARTITION BY ticker RANGE INTERVAL '1' HOUR PRECEDING)`;
 
 describe('AWS guide examples', () => {
   it('parses the Getting Started continuous filter: a stream, a pump and SIMILAR TO', () => {
@@ -262,7 +145,7 @@ describe('AWS guide examples', () => {
   });
 
   it('parses the error-stream example with a parenthesized division', () => {
-    const select = strip(only(parseSql(ERROR_STREAM), 0, 'Select')).select;
+    const select = strip(only(parseSql(ERROR_STREAM_SELECT), 0, 'Select')).select;
     expect(select.items[3]).toEqual({ kind: 'expr', expr: { kind: 'binary', op: '/', left: col('PRICE'), right: { kind: 'number', value: 0, text: '0' } }, alias: 'PROBLEMCOLUMN' });
   });
 
@@ -277,8 +160,7 @@ describe('AWS guide examples', () => {
     expect(error).toBeInstanceOf(SqlSyntaxError);
     expect(error).toMatchObject({ line: 5, column: 6, detail: 'expected FROM, found "("' });
 
-    const fixed = WINDOW_EXAMPLES.replace('count(*) OVER lastHour\n', 'count(*) OVER lastHour,\n');
-    const select = strip(only(parseSql(fixed), 0, 'Select')).select;
+    const select = strip(only(parseSql(WINDOW_EXAMPLES_FIXED), 0, 'Select')).select;
     expect(select.items[2]).toEqual({ kind: 'expr', expr: call('COUNT', [], { star: true, over: { kind: 'named', name: 'LASTHOUR' } }) });
     expect(select.windows?.map((w) => [w.name, w.frame])).toEqual([
       ['LASTHOUR', { kind: 'RANGE', ms: 3_600_000 }],
