@@ -5,10 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateApplicationCommand, DescribeApplicationCommand, StartApplicationCommand } from '@aws-sdk/client-kinesis-analytics';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROLE, eventually, jsonSchema, readStream, streamArn } from '../harness/analytics.js';
+import { createApplication, createStreams, eventually, jsonSchema, readStream, startApplication, streamOutput } from '../harness/analytics.js';
 import { stockAnalytics, stockKinesis } from '../harness/clients.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
 
@@ -42,23 +41,15 @@ describe('late rows', () => {
     proc = await startIngest({ dataDir, args: ['--config', config] });
     const k = stockKinesis(proc.endpoint);
     const kda = stockAnalytics(proc.endpoint);
-    for (const name of ['events', 'counts', 'errors']) {
-      await k.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-      await waitUntilStreamExists({ client: k, maxWaitTime: 30 }, { StreamName: name });
-    }
-    await kda.send(
-      new CreateApplicationCommand({
-        ApplicationName: 'late',
-        ApplicationCode: CODE,
-        Inputs: [{ NamePrefix: 'SOURCE_SQL_STREAM', KinesisStreamsInput: { ResourceARN: streamArn('events'), RoleARN: ROLE }, InputSchema: jsonSchema([['SENSOR', 'VARCHAR(8)'], ['EVENT_TIME', 'TIMESTAMP']]) }],
-        Outputs: [
-          { Name: 'COUNTS', KinesisStreamsOutput: { ResourceARN: streamArn('counts'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
-          { Name: 'error_stream', KinesisStreamsOutput: { ResourceARN: streamArn('errors'), RoleARN: ROLE }, DestinationSchema: { RecordFormatType: 'JSON' } },
-        ],
-      }),
-    );
-    const inputId = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'late' }))).ApplicationDetail!.InputDescriptions![0]!.InputId!;
-    await kda.send(new StartApplicationCommand({ ApplicationName: 'late', InputConfigurations: [{ Id: inputId, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }] }));
+    await createStreams(k, [['events', 1], ['counts', 1], ['errors', 1]]);
+    await createApplication(kda, {
+      name: 'late',
+      code: CODE,
+      input: 'events',
+      schema: jsonSchema([['SENSOR', 'VARCHAR(8)'], ['EVENT_TIME', 'TIMESTAMP']]),
+      outputs: [streamOutput('COUNTS', 'counts'), streamOutput('error_stream', 'errors')],
+    });
+    await startApplication(kda, 'late');
 
     const now = Date.now();
     // Window A ended 3-5 s ago: its rows are on time now (its end plus the grace is 1-3 s away),
