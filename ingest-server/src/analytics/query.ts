@@ -8,7 +8,7 @@
  * Does not own: applications (service.ts) or the HTTP route (routes.ts).
  */
 import { RivuletError, type Clock } from '@rivulet/shared';
-import type { StreamsService } from '../streams/index.js';
+import { recordData, type StreamsService } from '../streams/index.js';
 import { ARRIVAL_COLUMN, codeError } from './app/build.js';
 import { AppGraph, QUERY_RESULT } from './app/graph.js';
 import { StreamInput } from './app/source.js';
@@ -58,7 +58,7 @@ export async function runQuery(req: QueryRequest, deps: QueryDeps): Promise<Quer
 
   let schema = req.InputSchema;
   if (!schema) {
-    const sample = (await input().poll()).records.slice(0, DISCOVERY_SAMPLE).map((r) => r.data);
+    const sample = (await input().poll()).records.slice(0, DISCOVERY_SAMPLE).map(recordData);
     if (sample.length === 0) throw new RivuletError('ANALYTICS_UNABLE_TO_DETECT_SCHEMA', { message: `Stream ${req.StreamName} holds no records to discover a schema from; give InputSchema.` });
     schema = discoverSchema(sample).InputSchema;
   }
@@ -92,7 +92,7 @@ export async function runQuery(req: QueryRequest, deps: QueryDeps): Promise<Quer
     const poll = await source.poll();
     for (const record of poll.records) {
       read++;
-      const { rows: decoded, errors: bad } = decode(record.data);
+      const { rows: decoded, errors: bad } = decode(recordData(record));
       for (const values of decoded) graph.insert(SOURCE, { rowtime: record.arrivalMs, values: [...values, record.arrivalMs] });
       for (const e of bad) graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime: record.arrivalMs, values: [] }, null, e.raw);
     }

@@ -42,16 +42,16 @@ export interface DecodeResult {
 }
 export interface RecordDecoder {
   (data: Buffer): DecodeResult;
-  /** The same, appending to `out` (the hot path reuses one result for every record). */
-  readonly into: (data: Buffer, out: DecodeResult) => void;
+  /** Bytes [start, end) of `block`, appending to `out` (the hot path reuses one result for every record). */
+  readonly into: (block: Buffer, start: number, end: number, out: DecodeResult) => void;
   readonly columns: readonly SourceColumn[];
 }
 
 function recordDecoder(decode: (text: string, out: DecodeResult) => void, columns: readonly SourceColumn[]): RecordDecoder {
-  const into = (data: Buffer, out: DecodeResult): void => decode(data.toString('utf8'), out);
+  const into = (block: Buffer, start: number, end: number, out: DecodeResult): void => decode(block.toString('utf8', start, end), out);
   return Object.assign((data: Buffer): DecodeResult => {
     const out: DecodeResult = { rows: [], errors: [] };
-    into(data, out);
+    into(data, 0, data.length, out);
     return out;
   }, { into, columns });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Into, decodedLength } from './chunk-codec.js';
+import { chunkDataSpans, decodeBase64Into, decodeChunk, decodedLength, encodeChunk } from './chunk-codec.js';
 import { mulberry32 } from '../../../test/fixtures/prng.js';
 
 describe('decodeBase64Into', () => {
@@ -17,5 +17,25 @@ describe('decodeBase64Into', () => {
         expect(out.subarray(0, 3).equals(Buffer.from([0xee, 0xee, 0xee]))).toBe(true);
       }
     }
+  });
+});
+
+describe('chunkDataSpans', () => {
+  it('finds each record\'s base64 where decodeChunk does, and decodes it in place', () => {
+    const random = mulberry32(11);
+    const records = Array.from({ length: 40 }, (_, i) => {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 90) }, () => Math.floor(random() * 256)));
+      return { partitionKey: `key-${i}-${'x'.repeat(i)}`, dataBase64: bytes.toString('base64') };
+    });
+    const body = encodeChunk(records, null);
+    const entries = decodeChunk(body, records.length, null);
+    const { plain, spans } = chunkDataSpans(body, records.length, null);
+    const out = Buffer.alloc(10_000);
+    records.forEach((r, i) => {
+      const slice = plain.subarray(spans[2 * i], spans[2 * i + 1]);
+      expect(Buffer.from(slice).equals(Buffer.from(entries[i]!.dataBase64))).toBe(true);
+      const n = decodeBase64Into(plain, out, 0, spans[2 * i], spans[2 * i + 1]);
+      expect(out.subarray(0, n).toString('base64')).toBe(r.dataBase64);
+    });
   });
 });

@@ -82,6 +82,28 @@ export function decodeChunk(body: Uint8Array, count: number, cipher: ChunkCipher
   return records;
 }
 
+/**
+ * Where each record's base64 data lies in a chunk, without an object per record: the plain
+ * (decrypted) body, and for record i its data at [spans[2i], spans[2i+1]). For bulk readers.
+ */
+export function chunkDataSpans(body: Uint8Array, count: number, cipher: ChunkCipher | null): { plain: Buffer; spans: Uint32Array } {
+  let plain = Buffer.from(body.buffer, body.byteOffset, body.byteLength).subarray(1);
+  if (isEncryptedChunk(body)) {
+    if (!cipher) throw new RivuletError('STREAMS_STORAGE', { message: 'encrypted chunk found but no key store is configured' });
+    plain = cipher.decrypt(plain);
+  }
+  const spans = new Uint32Array(count * 2);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    offset += 2 + ((plain[offset]! << 8) | plain[offset + 1]!);
+    const dataLength = plain.readUInt32BE(offset);
+    spans[2 * i] = offset + 4;
+    spans[2 * i + 1] = offset + 4 + dataLength;
+    offset += 4 + dataLength;
+  }
+  return { plain, spans };
+}
+
 const EQUALS = 0x3d;
 
 /** How many bytes a (valid, padded) base64 text decodes to. */
@@ -104,10 +126,10 @@ const BASE64_VALUES = (() => {
  * straight from the bytes, without the intermediate string Buffer.from(text, 'base64') needs.
  * Returns the number of bytes written.
  */
-export function decodeBase64Into(base64: Uint8Array, out: Uint8Array, at: number): number {
-  const n = base64.length - (base64[base64.length - 1] === EQUALS ? (base64[base64.length - 2] === EQUALS ? 2 : 1) : 0);
+export function decodeBase64Into(base64: Uint8Array, out: Uint8Array, at: number, from = 0, to = base64.length): number {
+  const n = to - (to > from && base64[to - 1] === EQUALS ? (base64[to - 2] === EQUALS ? 2 : 1) : 0);
   let o = at;
-  let i = 0;
+  let i = from;
   for (; i + 4 <= n; i += 4) {
     const v = (BASE64_VALUES[base64[i]!]! << 18) | (BASE64_VALUES[base64[i + 1]!]! << 12) | (BASE64_VALUES[base64[i + 2]!]! << 6) | BASE64_VALUES[base64[i + 3]!]!;
     out[o++] = v >> 16;

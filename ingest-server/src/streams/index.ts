@@ -4,4 +4,5 @@ export { registerStreamsRoutes, STREAMS_ACTIONS } from './routes.js';
 export { LevelShardStore } from './level-shard-store.js';
 export type { ShardStore } from './store.js';
 export type { InternalRecord, InternalRead } from './records.js';
+export { recordData } from './records.js';
 export type { StreamsDeps, StreamKeys } from './deps.js';

@@ -4,7 +4,7 @@
  * requests arrive; the store makes them durable in that same order.
  */
 import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartitionKey, parseHashKey, shardIdFor } from '@rivulet/shared';
-import { decodeBase64Into, decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
+import { chunkDataSpans, decodeBase64Into, decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
 import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
@@ -35,7 +35,15 @@ export interface InternalRecord {
   shardIndex: number;
   position: number;
   arrivalMs: number;
-  data: Buffer;
+  /** The record's data is bytes [start, end) of `block`, which several records share (no object per record). */
+  block: Buffer;
+  start: number;
+  end: number;
+}
+
+/** A record's data as its own Buffer view. */
+export function recordData(r: InternalRecord): Buffer {
+  return r.block.subarray(r.start, r.end);
 }
 
 export interface InternalRead {
@@ -275,29 +283,30 @@ export class RecordsService {
     const endingPosition = shard.doc.endingPosition;
     const records: InternalRecord[] = [];
     let next = position;
-    // Which records of which chunks, first; then one buffer for all their data, each record a view of it.
-    const spans: { firstPosition: number; arrivalMs: number; entries: ReturnType<typeof decodeChunk>; first: number; end: number }[] = [];
+    // Which records of which chunks, first; then one buffer for all their data, each record a range of it.
+    const spans: { firstPosition: number; arrivalMs: number; plain: Buffer; offsets: Uint32Array; first: number; end: number }[] = [];
     let total = 0;
     let taken = 0;
     for (const chunk of await this.chunksFrom(stream, shard, position, limit)) {
-      const entries = decodeChunk(chunk.body, chunk.count, this.deps.keys);
+      const { plain, spans: offsets } = chunkDataSpans(chunk.body, chunk.count, this.deps.keys);
       const first = Math.max(0, position - chunk.firstPosition);
-      let end = Math.min(entries.length, first + limit - taken);
+      let end = Math.min(chunk.count, first + limit - taken);
       if (endingPosition !== null) end = Math.min(end, endingPosition - chunk.firstPosition + 1);
       if (end > first) {
-        spans.push({ firstPosition: chunk.firstPosition, arrivalMs: chunk.arrivalMs, entries, first, end });
-        for (let i = first; i < end; i++) total += decodedLength(entries[i]!.dataBase64);
+        spans.push({ firstPosition: chunk.firstPosition, arrivalMs: chunk.arrivalMs, plain, offsets, first, end });
+        // Base64 of n bytes is 4 * ceil(n / 3) long: an upper bound of the decoded size.
+        for (let i = first; i < end; i++) total += ((offsets[2 * i + 1]! - offsets[2 * i]!) / 4) * 3;
         taken += end - first;
         next = chunk.firstPosition + end;
       }
-      if (taken >= limit || end < entries.length) break;
+      if (taken >= limit || end < chunk.count) break;
     }
     const data = Buffer.allocUnsafe(total);
     let offset = 0;
     for (const span of spans) {
       for (let i = span.first; i < span.end; i++) {
-        const length = decodeBase64Into(span.entries[i]!.dataBase64, data, offset);
-        records.push({ shardIndex, position: span.firstPosition + i, arrivalMs: span.arrivalMs, data: data.subarray(offset, offset + length) });
+        const length = decodeBase64Into(span.plain, data, offset, span.offsets[2 * i]!, span.offsets[2 * i + 1]!);
+        records.push({ shardIndex, position: span.firstPosition + i, arrivalMs: span.arrivalMs, block: data, start: offset, end: offset + length });
         offset += length;
       }
     }

@@ -19,6 +19,11 @@ import { RivuletError } from '@rivulet/shared';
 
 const MAGIC = 0x52564c31; // "RVL1"
 const RECORD_HEADER_BYTES = 12;
+/** Reads of old records go through a small cache of aligned blocks (see SegmentLog.block). */
+const BLOCK_BYTES = 1024 * 1024;
+const MAX_CACHED_BLOCKS = 16;
+/** Block cache keys are segment * this + block index (a segment has far fewer blocks). */
+const BLOCKS_PER_SEGMENT_KEY = 1_000_000;
 
 export interface LogPosition {
   segment: number;
@@ -41,6 +46,8 @@ function segmentName(id: number): string {
 export class SegmentLog {
   private active: { id: number; handle: FileHandle; size: number } | null = null;
   private readonly readers = new Map<number, FileHandle>();
+  /** Aligned blocks of committed bytes, least recently used first. */
+  private readonly blocks = new Map<number, Buffer>();
   /** Set when a failed append could not be undone: no further append is safe until a restart. */
   private broken: RivuletError | null = null;
 
@@ -151,8 +158,53 @@ export class SegmentLog {
     return placed;
   }
 
-  /** Reads `length` bytes at `offset` of `segment`. */
+  /**
+   * Reads `length` bytes at `offset` of `segment`. The result may share memory with the block
+   * cache: callers must not write to it.
+   */
   async read(segment: number, offset: number, length: number): Promise<Buffer> {
+    const index = Math.floor(offset / BLOCK_BYTES);
+    if (length > 0 && Math.floor((offset + length - 1) / BLOCK_BYTES) === index) {
+      const block = await this.block(segment, index);
+      const at = offset - index * BLOCK_BYTES;
+      if (block && at + length <= block.length) return block.subarray(at, at + length);
+    }
+    const handle = await this.handleFor(segment);
+    const out = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(out, 0, length, offset);
+    if (bytesRead !== length) throw new RivuletError('STREAMS_STORAGE', { message: `short read in segment ${segment} at ${offset}` });
+    return out;
+  }
+
+  /**
+   * One aligned block of a segment, from the cache or read whole. Readers of old records go
+   * through the log in order, often several shards over the same stretch: one large read
+   * serves them all instead of one small read per chunk. Only bytes already committed are
+   * cached (below the active segment's size), and nothing committed is ever rewritten, so a
+   * cached block never goes stale.
+   */
+  private async block(segment: number, index: number): Promise<Buffer | null> {
+    const key = segment * BLOCKS_PER_SEGMENT_KEY + index;
+    const hit = this.blocks.get(key);
+    if (hit) {
+      this.blocks.delete(key);
+      this.blocks.set(key, hit);
+      return hit;
+    }
+    const start = index * BLOCK_BYTES;
+    if (this.active?.id === segment && start + BLOCK_BYTES > this.active.size) return null;
+    if (this.active && segment > this.active.id) return null;
+    const handle = await this.handleFor(segment);
+    const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, BLOCK_BYTES, start);
+    // Only a sealed segment's last block is short.
+    const block = bytesRead === BLOCK_BYTES ? buffer : buffer.subarray(0, bytesRead);
+    this.blocks.set(key, block);
+    if (this.blocks.size > MAX_CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
+    return block;
+  }
+
+  private async handleFor(segment: number): Promise<FileHandle> {
     let handle = this.active?.id === segment ? this.active.handle : this.readers.get(segment);
     if (!handle) {
       handle = await open(join(this.dir, segmentName(segment)), 'r');
@@ -163,15 +215,13 @@ export class SegmentLog {
         void fh.close();
       }
     }
-    const out = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(out, 0, length, offset);
-    if (bytesRead !== length) throw new RivuletError('STREAMS_STORAGE', { message: `short read in segment ${segment} at ${offset}` });
-    return out;
+    return handle;
   }
 
   /** Deletes a sealed segment the store no longer references. */
   async remove(segment: number): Promise<void> {
     if (this.active?.id === segment) return;
+    for (const key of [...this.blocks.keys()]) if (Math.floor(key / BLOCKS_PER_SEGMENT_KEY) === segment) this.blocks.delete(key);
     const reader = this.readers.get(segment);
     this.readers.delete(segment);
     await reader?.close();

@@ -7,6 +7,7 @@
 import { RivuletError } from '@rivulet/shared';
 import { bucketFromArn } from '../../firehose/index.js';
 import { StreamInput, streamNameOfArn } from '../app/source.js';
+import { recordData } from '../../streams/index.js';
 import { discoverSchema } from '../discover.js';
 import { Schemas } from '../schemas.js';
 import { analyticsAction } from './define.js';
@@ -37,7 +38,7 @@ export const discoverInputSchema = analyticsAction('DiscoverInputSchema', Schema
       readLimit: SAMPLE_RECORDS,
     });
     svc.deps.streams.registry.require({ StreamName: name });
-    samples = (await source.poll()).records.slice(0, SAMPLE_RECORDS).map((r) => r.data);
+    samples = (await source.poll()).records.slice(0, SAMPLE_RECORDS).map(recordData);
   } else {
     throw new RivuletError('ANALYTICS_INVALID_ARGUMENT', { message: 'DiscoverInputSchema needs ResourceARN or S3Configuration.' });
   }

@@ -30,7 +30,7 @@ export interface RunnerInput {
   readonly streamName: string;
   readonly source: StreamInput;
   /** Appends the rows and errors of one record to `out`. */
-  readonly decode: (data: Buffer, out: DecodeResult) => void;
+  readonly decode: (block: Buffer, start: number, end: number, out: DecodeResult) => void;
 }
 
 export interface RunnerOutput {
@@ -146,7 +146,7 @@ export class ApplicationRunner {
     for (const record of poll.records) {
       rows.length = 0;
       errors.length = 0;
-      this.input.decode(record.data, decoded);
+      this.input.decode(record.block, record.start, record.end, decoded);
       // A record older than the watermark (its commit was slower than the skew) enters at the watermark.
       const rowtime = Math.max(record.arrivalMs, this.watermarkMs);
       for (const values of rows) {
