@@ -143,7 +143,8 @@ export async function startRivulet(options: RivuletOptions = {}): Promise<Server
   const configFile = join(root, 'config.json');
   writeFileSync(configFile, JSON.stringify({ streams: { limits: { enabled: false } }, ...options.config }));
   const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const entry = options.compiled ? [INGEST_BIN] : ['--conditions=rivulet-src', '--import', 'tsx', INGEST_MAIN];
+  // The flags `npm start` and the bin's shebang give the server.
+  const entry = ['--max-semi-space-size=32', ...(options.compiled ? [INGEST_BIN] : ['--conditions=rivulet-src', '--import', 'tsx', INGEST_MAIN])];
   const args = [...profile, ...entry, '--host', '127.0.0.1', '--port', '0', '--data-dir', join(root, 'data'), '--config', configFile];
   const server = await spawnUntilReady('rivulet', args, /rivulet-ingest listening on https?:\/\/[^:]+:(\d+)/, [root]);
   return { ...server, dataDir: join(root, 'data') };
