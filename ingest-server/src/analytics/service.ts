@@ -16,7 +16,8 @@ import type { StreamsService } from '../streams/index.js';
 import { buildApplication, checkApplication, referenceTable, type BuiltApplication } from './app/build.js';
 import { outputSink } from './app/outputs.js';
 import { ApplicationRunner, type RunnerStatus } from './app/runner.js';
-import { StreamInput, streamNameOfArn, type StartingPosition } from './app/source.js';
+import { ensureTap, inputStreamOf, removeTap } from './app/firehose-input.js';
+import { StreamInput, type StartingPosition } from './app/source.js';
 import { AnalyticsStore, type Checkpoint } from './app/store.js';
 import type { ApplicationDoc } from './model.js';
 
@@ -42,6 +43,7 @@ export class AnalyticsService {
   private readonly apps = new Map<string, ApplicationDoc>();
   private readonly runners = new Map<string, ApplicationRunner>();
   private started = false;
+  private tapped = new Set<string>();
 
   private constructor(readonly deps: AnalyticsDeps, readonly store: AnalyticsStore) {}
 
@@ -50,6 +52,7 @@ export class AnalyticsService {
     await store.open();
     const svc = new AnalyticsService(deps, store);
     for (const doc of await store.listApps<ApplicationDoc>()) svc.apps.set(doc.name, doc);
+    await svc.syncTaps();
     return svc;
   }
 
@@ -96,6 +99,7 @@ export class AnalyticsService {
     this.check(doc);
     await this.store.saveApp(doc.name, doc);
     this.apps.set(doc.name, doc);
+    await this.syncTaps();
   }
 
   async delete(name: string, createTimestampSeconds: number): Promise<void> {
@@ -107,6 +111,7 @@ export class AnalyticsService {
     this.runners.delete(name);
     await this.store.deleteApp(name);
     this.apps.delete(name);
+    await this.syncTaps();
   }
 
   /**
@@ -134,6 +139,7 @@ export class AnalyticsService {
     }
     await this.store.saveApp(name, next);
     this.apps.set(name, next);
+    await this.syncTaps();
     // The new code may hold different operators: only the input positions carry over.
     if (prepared) await this.run(next, prepared, next.code === doc.code ? 'resume' : 'positions');
     return next;
@@ -171,13 +177,35 @@ export class AnalyticsService {
     await this.store.saveApp(doc.name, doc);
   }
 
+  /**
+   * Every Direct PUT delivery stream an application reads is tapped from the moment the
+   * application exists (as a data stream input holds its records whether or not the
+   * application runs); one no application reads any more is untapped.
+   */
+  private async syncTaps(): Promise<void> {
+    const wanted = new Set<string>();
+    for (const doc of this.apps.values()) {
+      for (const input of doc.inputs) {
+        try {
+          const { tapOf } = inputStreamOf(input, this.deps);
+          if (tapOf) wanted.add(tapOf);
+        } catch (err) {
+          // A delivery stream deleted under an application: StartApplication will say so.
+          this.deps.logger.warn({ app: doc.name, err }, 'analytics input cannot be resolved');
+        }
+      }
+    }
+    for (const name of wanted) await ensureTap(name, this.deps);
+    for (const name of this.tapped) if (!wanted.has(name)) removeTap(name, this.deps);
+    this.tapped = wanted;
+  }
+
   private check(doc: ApplicationDoc): void {
     if (doc.inputs.length > MAX_INPUTS) throw new RivuletError('ANALYTICS_INVALID_ARGUMENT', { message: `An application has at most ${MAX_INPUTS} input.` });
     if (doc.outputs.length > MAX_OUTPUTS) throw new RivuletError('ANALYTICS_LIMIT', { message: `An application has at most ${MAX_OUTPUTS} outputs.` });
     for (const input of doc.inputs) {
-      if (input.KinesisFirehoseInput) throw new RivuletError('ANALYTICS_UNSUPPORTED', { message: 'A Firehose delivery stream as input is not supported by this server; use KinesisStreamsInput.' });
-      if (!input.KinesisStreamsInput) throw new RivuletError('ANALYTICS_INVALID_ARGUMENT', { message: `Input ${input.InputId} needs KinesisStreamsInput.` });
-      streamNameOfArn(input.KinesisStreamsInput.ResourceARN, 'kinesis');
+      if (input.KinesisFirehoseInput && input.KinesisStreamsInput) throw new RivuletError('ANALYTICS_INVALID_ARGUMENT', { message: `Input ${input.InputId} names both a stream and a delivery stream.` });
+      inputStreamOf(input, this.deps);
       if (input.InputProcessingConfiguration) throw new RivuletError('ANALYTICS_UNSUPPORTED', { message: 'Input preprocessing with a Lambda function is not supported by this server.' });
     }
     for (const r of doc.references) {
@@ -196,8 +224,9 @@ export class AnalyticsService {
   private async prepare(doc: ApplicationDoc): Promise<{ built: BuiltApplication; streamName: string }> {
     const built: BuiltApplication = buildApplication(doc, { graceMs: this.deps.config.graceMs, now: () => this.deps.clock.now() });
     const input = built.inputs[0];
-    if (!input?.doc.KinesisStreamsInput) throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `Application ${doc.name} has no input to start.` });
-    const streamName = streamNameOfArn(input.doc.KinesisStreamsInput.ResourceARN, 'kinesis');
+    if (!input) throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `Application ${doc.name} has no input to start.` });
+    const { streamName, tapOf } = inputStreamOf(input.doc, this.deps);
+    if (tapOf) await ensureTap(tapOf, this.deps);
     try {
       this.deps.streams.registry.require({ StreamName: streamName });
     } catch (err) {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { RivuletError, type Clock } from '@rivulet/shared';
 import type { FirehoseConfig } from '../config.js';
 import type { StreamsService } from '../streams/index.js';
-import type { Chunk } from './chunk.js';
+import { chunkRecords, type Chunk } from './chunk.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { FileObjectSink } from './destinations/file-sink.js';
 import type { ObjectSink } from './destinations/object-sink.js';
@@ -48,6 +48,7 @@ export class FirehoseService {
    */
   private readonly broken = new Map<string, { doc: DeliveryStreamDoc; reason: string }>();
   private readonly sinks = new Map<string, ObjectSink>();
+  private readonly taps = new Map<string, (records: Buffer[]) => Promise<void>>();
   private started = false;
 
   private constructor(
@@ -177,7 +178,21 @@ export class FirehoseService {
     if (stream.pendingBytes > this.deps.config.maxPendingBytes) {
       throw new RivuletError('FIREHOSE_UNAVAILABLE', { message: 'Slow down.' });
     }
+    // The tap persists its copy first: if the process dies between the two writes, the client
+    // saw an error and retries, so the tap's reader may see a record twice but never misses one.
+    const tap = this.taps.get(name);
+    if (tap) await tap(chunkRecords(chunk));
     return stream.ingest([chunk]);
+  }
+
+  /**
+   * Taps a Direct PUT delivery stream: every record accepted from now on is first handed to
+   * `tap`, which must persist it (Analytics applications read delivery streams so). A failing
+   * tap fails the put. `undefined` removes the tap.
+   */
+  setTap(name: string, tap: ((records: Buffer[]) => Promise<void>) | undefined): void {
+    if (tap) this.taps.set(name, tap);
+    else this.taps.delete(name);
   }
 
   start(): void {

@@ -69,10 +69,10 @@ export class RecordsService {
   ) {}
 
   /**
-   * Appends entries, refusing per record what the shard limits refuse. `prepare` turns the results
+   * Appends entries, refusing per record what the shard limits refuse (unless `limited` is false). `prepare` turns the results
    * into the response and producer state, which are committed in the same batch as the records.
    */
-  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite, atomic = false): Promise<PutResult[]> {
+  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite, atomic = false, limited = true): Promise<PutResult[]> {
     const results: PutResult[] = new Array(entries.length);
     const byShard = new Map<number, PendingShard>();
     const streamId = stream.doc.id;
@@ -80,7 +80,8 @@ export class RecordsService {
       const entry = entries[i]!;
       const shard = this.route(stream, entry);
       const bytes = entry.dataBytes + entry.partitionKey.length;
-      if (!this.limiter.admitWrite(streamId, shard.doc.index, bytes)) {
+      // `limited` false: the server's own writers (an Analytics tap) are not a client with a quota.
+      if (limited && !this.limiter.admitWrite(streamId, shard.doc.index, bytes)) {
         if (atomic) this.refuseWhole(stream, entries, i, shard);
         results[i] = {
           ErrorCode: 'ProvisionedThroughputExceededException',

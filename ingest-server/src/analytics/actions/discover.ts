@@ -6,7 +6,8 @@
  */
 import { RivuletError } from '@rivulet/shared';
 import { bucketFromArn } from '../../firehose/index.js';
-import { StreamInput, streamNameOfArn } from '../app/source.js';
+import { inputStreamOf } from '../app/firehose-input.js';
+import { StreamInput } from '../app/source.js';
 import { recordData } from '../../streams/index.js';
 import { discoverSchema } from '../discover.js';
 import { Schemas } from '../schemas.js';
@@ -28,7 +29,9 @@ export const discoverInputSchema = analyticsAction('DiscoverInputSchema', Schema
     // A static file is sampled as a whole: discovery splits its rows itself.
     samples = [data];
   } else if (input.ResourceARN) {
-    const name = streamNameOfArn(input.ResourceARN, 'kinesis');
+    // A delivery stream is sampled through the data stream its records are read from.
+    const arn = input.ResourceARN;
+    const { streamName: name } = inputStreamOf(arn.includes(':firehose:') ? { KinesisFirehoseInput: { ResourceARN: arn } } : { KinesisStreamsInput: { ResourceARN: arn } }, svc.deps);
     const position = input.InputStartingPositionConfiguration?.InputStartingPosition ?? 'TRIM_HORIZON';
     const now = svc.deps.clock.now();
     const source = new StreamInput(name, position === 'TRIM_HORIZON' ? { kind: 'TRIM_HORIZON' } : { kind: 'AT_TIMESTAMP', timestampMs: now }, {}, {
