@@ -21,9 +21,11 @@ export function bucketObjects(root: string): Map<string, Buffer> {
       return;
     }
     for (const n of names) {
+      // The sink's temporary files (".rivulet-tmp-*") are renamed away while we look: skip them.
+      if (n.startsWith('.')) continue;
       const p = join(dir, n);
       if (statSync(p).isDirectory()) walk(p);
-      else if (!n.startsWith('.')) found.push([relative(root, p), readFileSync(p)]);
+      else found.push([relative(root, p), readFileSync(p)]);
     }
   };
   walk(root);
