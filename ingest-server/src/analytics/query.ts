@@ -11,12 +11,12 @@ import { RivuletError, type Clock } from '@rivulet/shared';
 import { recordData, type StreamsService } from '../streams/index.js';
 import { ARRIVAL_COLUMN, codeError } from './app/build.js';
 import { AppGraph, QUERY_RESULT } from './app/graph.js';
+import { feedRecord } from './app/runner.js';
 import { StreamInput } from './app/source.js';
-import { SqlRuntimeError } from './engine/errors.js';
 import type { Row, Value } from './engine/values.js';
 import { formatTimestamp } from './engine/values.js';
 import { discoverSchema } from './discover.js';
-import { compileRecordDecoder } from './record-format.js';
+import { compileRecordDecoder, type DecodeResult } from './record-format.js';
 import type { SourceSchema } from './schemas.js';
 import { parseSql } from './sql/index.js';
 
@@ -87,14 +87,13 @@ export async function runQuery(req: QueryRequest, deps: QueryDeps): Promise<Quer
   });
 
   const source = input();
+  const scratch: DecodeResult = { rows: [], errors: [] };
   let read = 0;
   for (;;) {
     const poll = await source.poll();
     for (const record of poll.records) {
       read++;
-      const { rows: decoded, errors: bad } = decode(recordData(record));
-      for (const values of decoded) graph.insert(SOURCE, { rowtime: record.arrivalMs, values: [...values, record.arrivalMs] });
-      for (const e of bad) graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime: record.arrivalMs, values: [] }, null, e.raw);
+      feedRecord(graph, SOURCE, decode.into, record, record.arrivalMs, scratch);
     }
     if (!poll.more || truncated) break;
   }

@@ -15,7 +15,7 @@ import { bucketFromArn, type FirehoseService } from '../firehose/index.js';
 import type { StreamsService } from '../streams/index.js';
 import { buildApplication, checkApplication, referenceTable, type BuiltApplication } from './app/build.js';
 import { outputSink } from './app/outputs.js';
-import { ApplicationRunner, type RunnerStatus } from './app/runner.js';
+import { ApplicationRunner } from './app/runner.js';
 import { ensureTap, inputStreamOf, removeTap } from './app/firehose-input.js';
 import { StreamInput, type StartingPosition } from './app/source.js';
 import { AnalyticsStore, type Checkpoint } from './app/store.js';
@@ -85,10 +85,6 @@ export class AnalyticsService {
 
   list(): ApplicationDoc[] {
     return [...this.apps.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-  }
-
-  status(name: string): RunnerStatus | null {
-    return this.runners.get(name)?.status() ?? null;
   }
 
   async create(doc: ApplicationDoc): Promise<void> {

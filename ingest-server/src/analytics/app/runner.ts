@@ -22,7 +22,7 @@ import type { Row, Value } from '../engine/values.js';
 import type { DecodeResult } from '../record-format.js';
 import type { AppGraph } from './graph.js';
 import type { OutputSink } from './outputs.js';
-import type { SourcePositions, StreamInput } from './source.js';
+import type { SourcePositions, SourceRecord, StreamInput } from './source.js';
 import type { AnalyticsStore, Checkpoint } from './store.js';
 
 export interface RunnerInput {
@@ -51,15 +51,6 @@ export interface RunnerDeps {
   readonly maxRetryDelayMs: number;
 }
 
-export interface RunnerStatus {
-  readonly running: boolean;
-  readonly lastError: string | null;
-  /** Rows read from the input since start; rows emitted per output (by OutputId). */
-  readonly rowsIn: number;
-  readonly rowsOut: Readonly<Record<string, number>>;
-  readonly watermarkMs: number;
-}
-
 export class ApplicationRunner {
   private timer: TimerHandle | null = null;
   private loop: Promise<void> | null = null;
@@ -69,7 +60,6 @@ export class ApplicationRunner {
   private delivered: Record<string, number> = {};
   private readonly pending = new Map<string, Buffer[]>();
   private lastSnapshotMs = -Infinity;
-  private rowsIn = 0;
   private lastError: string | null = null;
   private retryDelayMs = 0;
 
@@ -110,10 +100,6 @@ export class ApplicationRunner {
     if (!this.hasPending()) await this.commit(true, true);
   }
 
-  status(): RunnerStatus {
-    return { running: !this.stopped, lastError: this.lastError, rowsIn: this.rowsIn, rowsOut: { ...this.emitted }, watermarkMs: this.watermarkMs };
-  }
-
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = this.deps.clock.setTimer(() => {
@@ -142,22 +128,9 @@ export class ApplicationRunner {
     }
     const poll = await this.input.source.poll();
     const decoded: DecodeResult = { rows: [], errors: [] };
-    const { rows, errors } = decoded;
     for (const record of poll.records) {
-      rows.length = 0;
-      errors.length = 0;
-      this.input.decode(record.block, record.start, record.end, decoded);
       // A record older than the watermark (its commit was slower than the skew) enters at the watermark.
-      const rowtime = Math.max(record.arrivalMs, this.watermarkMs);
-      for (const values of rows) {
-        this.rowsIn++;
-        // The decoder's array is this row's own: APPROXIMATE_ARRIVAL_TIME goes on its end.
-        values.push(record.arrivalMs);
-        this.graph.insert(this.input.streamName, { rowtime, values });
-      }
-      for (const e of errors) {
-        this.graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime, values: [] }, null, e.raw);
-      }
+      feedRecord(this.graph, this.input.streamName, this.input.decode, record, Math.max(record.arrivalMs, this.watermarkMs), decoded);
     }
     if (poll.watermarkMs > this.watermarkMs) {
       this.watermarkMs = poll.watermarkMs;
@@ -218,4 +191,21 @@ export class ApplicationRunner {
     });
     if (snapshotDue) this.lastSnapshotMs = now;
   }
+}
+
+/**
+ * Feeds one input record into the graph: decodes it (into `scratch`, reused across records),
+ * appends APPROXIMATE_ARRIVAL_TIME to each row, inserts the rows at `rowtime`, and writes rows
+ * that do not match the schema to error_stream. Shared by the runner and ad-hoc queries.
+ */
+export function feedRecord(graph: AppGraph, streamName: string, decode: RunnerInput['decode'], record: SourceRecord, rowtime: number, scratch: DecodeResult): void {
+  scratch.rows.length = 0;
+  scratch.errors.length = 0;
+  decode(record.block, record.start, record.end, scratch);
+  for (const values of scratch.rows) {
+    // The decoder's array is this row's own.
+    values.push(record.arrivalMs);
+    graph.insert(streamName, { rowtime, values });
+  }
+  for (const e of scratch.errors) graph.error(new SqlRuntimeError('SchemaMismatch', e.message), { rowtime, values: [] }, null, e.raw);
 }
