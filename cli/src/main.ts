@@ -1,0 +1,2 @@
+/** rivulet CLI entry point (filled in by issue 8). */
+export {};
