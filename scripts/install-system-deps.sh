@@ -34,6 +34,13 @@
 #     qemu-user-static           runs that root's arm64 binaries, the installed agent included
 #     binfmt-support             registers qemu-aarch64 with the kernel (binfmt_misc)
 #     zstd                       compresses the cached root tarball
+#   operations tests (issue 8):
+#     chromium                   the headless browser the web console tests drive (playwright-core
+#                                with executablePath /usr/bin/chromium; no browser is downloaded)
+#     prometheus                 for its promtool, which checks /metrics against the text format;
+#                                the package's prometheus service is stopped and disabled, as for
+#                                mosquitto, because nothing here should scrape or hold port 9090
+#     python3-prometheus-client  the official Python parser, a second reader of /metrics
 # Each package is checked through what it provides (a command, a GStreamer element, a Python
 # binding), so one installed by other means is not installed again.
 #
@@ -103,6 +110,9 @@ want_sbin debootstrap debootstrap
 want qemu-aarch64-static qemu-user-static
 want_sbin update-binfmts binfmt-support
 want zstd zstd
+want chromium chromium
+want promtool prometheus
+if ! /usr/bin/python3 -c "import prometheus_client.parser" >/dev/null 2>&1; then add python3-prometheus-client; fi
 
 if [ -z "$need" ]; then
   echo "install-system-deps: everything is already installed"
@@ -137,5 +147,15 @@ stop_system_mosquitto() {
   done
 }
 
+stop_system_prometheus() {
+  if [ -d /run/systemd/system ] && have systemctl; then
+    $SUDO systemctl disable --now prometheus.service
+  elif $SUDO service prometheus status >/dev/null 2>&1; then
+    $SUDO service prometheus stop
+    if have update-rc.d; then $SUDO update-rc.d prometheus disable; fi
+  fi
+}
+
 case " $need " in *" mosquitto "*) stop_system_mosquitto ;; esac
+case " $need " in *" prometheus "*) stop_system_prometheus ;; esac
 echo "install-system-deps: done"
