@@ -19,6 +19,7 @@ import { MqttSource } from './sources/mqtt/mqtt-source.js';
 import { createOsSampler } from './sources/system/sampler.js';
 import { SystemSource } from './sources/system/system-source.js';
 import { cameraSnapshot } from './status/camera-snapshot.js';
+import { AgentMetrics } from './status/metrics.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { BandwidthLimiter } from './uploaders/bandwidth.js';
 import { RetryScheduler } from './uploaders/scheduler.js';
@@ -95,12 +96,24 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
   );
   const scheduler = new RetryScheduler({ clock, random: deps.random }, { baseMs: config.upload.backoffBaseMs, capMs: config.upload.backoffCapMs });
   // Kinesis Video streams (the cameras') go through PutMedia, everything else through PutRecords.
-  const router = { attempt: (stream: string) => (video.streams.has(stream) ? video.uploader.attempt(stream) : uploader.attempt(stream)) };
+  const uploadFailures = { streams: 0, video: 0 };
+  const router = {
+    attempt: async (stream: string) => {
+      const kind = video.streams.has(stream) ? 'video' : 'streams';
+      const verdict = await (kind === 'video' ? video.uploader.attempt(stream) : uploader.attempt(stream));
+      if (verdict.kind !== 'ok') uploadFailures[kind]++;
+      return verdict;
+    },
+  };
   const pump = new UploadPump({ buffer, uploader: router, scheduler, clock });
   const sources: Source[] = config.sources.flatMap((s): Source[] => {
     if (s.type === 'system') {
       const sampler = createOsSampler({ clock, agentVersion: AGENT_VERSION, diskPath: '/' });
-      return [new SystemSource({ ...s, deviceId: config.device.id, clock, sampler, onError: (err) => logger.warn({ err, source: s.name }, 'health sample failed') })];
+      const backlog = () => {
+        const b = buffer.stats();
+        return { records: b.records, bytes: b.bytes, oldestUnsentAgeMs: b.oldestWallMs === null ? null : Math.max(0, clock.now() - b.oldestWallMs) };
+      };
+      return [new SystemSource({ ...s, deviceId: config.device.id, clock, sampler, backlog, onError: (err) => logger.warn({ err, source: s.name }, 'health sample failed') })];
     }
     if (s.type === 'camera') {
       return [
@@ -132,6 +145,15 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (!camera) return Promise.resolve(null);
     return cameraSnapshot(name, { spawn: deps.spawn ?? nodeSpawner, ffmpegPath: camera.ffmpegPath ?? deps.ffmpegPath ?? 'ffmpeg', dirOf: () => join(fragmentsRootFor(config.buffer.path), name) });
   };
+  const metrics = new AgentMetrics(() => {
+    const b = buffer.stats();
+    return {
+      sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
+      buffer: { records: b.records, bytes: b.bytes, oldestUnsentAgeMs: b.oldestWallMs === null ? null : Math.max(0, clock.now() - b.oldestWallMs) },
+      uploaded: { streams: uploader.stats().records, ...(cameras.length > 0 ? { video: video.stats().fragments } : {}) },
+      uploadFailures: { streams: uploadFailures.streams, ...(cameras.length > 0 ? { video: uploadFailures.video } : {}) },
+    };
+  });
   let statusServer: StatusServer | null = null;
   let running = false;
   let rate = { atMs: clock.monotonicMs(), records: 0, perSecond: 0 };
@@ -167,7 +189,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await video.start();
       for (const source of sources) await source.start(source instanceof CameraSource ? video.emitFor(emit) : emit);
       dropReporter?.start();
-      statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running, snapshot });
+      statusServer = await startStatusServer({ host: config.status.host, port: config.status.port, status, healthy: () => running, snapshot, metrics: () => metrics.text() });
       running = true;
       logger.info({ device: config.device.id, sources: sources.map((s) => s.name), status: statusServer.address }, 'rivulet-agent started');
     },

@@ -5,14 +5,18 @@
  */
 import http from 'node:http';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '@rivulet/shared';
 import { ConfigError, isLoopbackHost, type ServerConfig } from './config.js';
 import { AnalyticsService, registerAnalyticsQueryRoute, registerAnalyticsRoutes } from './analytics/index.js';
 import { FirehoseService, registerFirehoseRoutes } from './firehose/index.js';
+import { openConsole } from './console/index.js';
 import { AwsJsonRouter } from './plugins/aws-json.js';
 import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
+import { registerHealthRoutes, storeProbes } from './plugins/health.js';
+import { ServerMetrics } from './plugins/metrics.js';
+import { registerRequestMetrics, requestIdFor, REQUEST_ID_HEADER } from './plugins/request-metrics.js';
 import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
 import { listen, type Listener, type RequestHandler } from './transport.js';
 import { FragmentStore, VideoService, registerVideoRoutes } from './video/index.js';
@@ -44,6 +48,8 @@ export interface RivuletServer {
   firehose: FirehoseService;
   analytics: AnalyticsService;
   authMode: 'sigv4' | 'none';
+  /** The server's own Prometheus registry (GET /metrics). */
+  metrics: ServerMetrics;
   listen(): Promise<Listener>;
   close(): Promise<void>;
 }
@@ -62,12 +68,15 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
   const { config, clock, logger } = deps;
   const authMode = resolveAuthMode(config);
   let handler: RequestHandler | null = null;
+  const metrics = new ServerMetrics();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
     requestIdHeader: false,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: (req) => requestIdFor(req.headers[REQUEST_ID_HEADER]),
+    // One line per request, written when it completes (plugins/request-metrics.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors Fastify raises before routing (an undecodable URL, say) get the AWS shape too.
     frameworkErrors: (error, request, reply) => void sendAwsError(error, request, reply, config.bodyLimitBytes),
     serverFactory: (h) => {
@@ -97,6 +106,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
         region: config.region,
         accountId: config.accountId,
         config: config.streams,
+        metrics: metrics.streams,
       }),
     );
     video = await opening(
@@ -118,6 +128,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
         region: config.region,
         accountId: config.accountId,
         streams,
+        metrics: metrics.firehose,
       }),
     );
     analytics = await opening(
@@ -132,12 +143,26 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
         functions: config.firehose.functions,
         streams,
         firehose,
+        metrics: metrics.analytics,
       }),
     );
     registerErrorHandler(app, config.bodyLimitBytes);
+    registerRequestMetrics(app, { metrics, bearerToken: config.metrics.bearerToken });
+    metrics.watch({
+      nowMs: () => clock.now(),
+      openShards: () => streams.registry.list().map((s) => ({ stream: s.doc.name, shards: s.openShards.length })),
+      deliveryStreams: () => firehose.list().map((d) => ({ name: d.doc.name, backlog: d.backlog(), lastDeliveryMs: d.stats.lastDeliveryMs })),
+      leveldbDirs: { streams: join(config.dataDir, 'streams', 'index'), video: join(config.dataDir, 'video', 'index'), firehose: join(config.dataDir, 'firehose', 'index'), analytics: join(config.dataDir, 'analytics') },
+    });
+    registerHealthRoutes(app, { clock, probes: storeProbes({ dataDir: config.dataDir, streams: streams.deps.store, video: video.fragments, firehose: firehose.store, analytics: analytics.store }) });
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-amzn-requestid', request.id);
     });
+    // The console's session hook runs before the SigV4 gate, which honours the session it finds.
+    const webConsole = config.console.enabled
+      ? await openConsole({ config: config.console, dataDir: config.dataDir, clock, streams, authMode, region: config.region, accountId: config.accountId })
+      : null;
+    webConsole?.installSessionHook(app);
     if (authMode === 'sigv4') {
       if (!deps.installAuth) throw new ConfigError('auth sigv4 needs credentials: create a key with `rivulet-ingest keys create`');
       deps.installAuth(app);
@@ -149,7 +174,8 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     router.register(app);
     registerVideoRoutes(app, video);
     registerAnalyticsQueryRoute(app, analytics);
-    registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }) });
+    webConsole?.registerRoutes(app);
+    registerPutMedia(app, { writer: video.fragments, streams: { stream: (name) => video.fragments.stream(name) }, clock, logger: logger.child({ service: 'video' }), metrics: metrics.video });
     registerArchiveRoutes(app, {
       reader: video.fragments,
       clock,
@@ -171,6 +197,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     firehose,
     analytics,
     authMode,
+    metrics,
     async listen() {
       if (!handler) throw new ConfigError('fastify did not hand over its request handler');
       listener = await listen({

@@ -85,6 +85,20 @@ export const AnalyticsConfig = Type.Object({
 });
 export type AnalyticsConfig = Static<typeof AnalyticsConfig>;
 
+export const ConsoleConfig = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'Serve the web console at /console' }),
+  /** Data streams the Agents page reads device-health records from. */
+  healthStreams: Type.Array(Type.String({ minLength: 1 }), { default: ['device-health'] }),
+  /** A console login lasts this long. */
+  sessionHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 12 }),
+});
+export type ConsoleConfig = Static<typeof ConsoleConfig>;
+
+export const MetricsConfig = Type.Object({
+  /** With auth sigv4, a scraper sending `Authorization: Bearer <token>` may read /metrics unsigned. */
+  bearerToken: Type.Optional(Type.String({ minLength: 16 })),
+});
+
 export const ServerConfig = Type.Object({
   host: Type.String({ default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 4567 }),
@@ -102,6 +116,8 @@ export const ServerConfig = Type.Object({
   streams: Type.Object(StreamsConfig.properties, { default: {} }),
   firehose: Type.Object(FirehoseConfig.properties, { default: {} }),
   analytics: Type.Object(AnalyticsConfig.properties, { default: {} }),
+  metrics: Type.Object(MetricsConfig.properties, { default: {} }),
+  console: Type.Object(ConsoleConfig.properties, { default: {} }),
 });
 export type ServerConfig = Static<typeof ServerConfig>;
 

@@ -90,7 +90,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(argv, process.env);
   mkdirSync(config.dataDir, { recursive: true });
-  const logger = pino({ level: config.logLevel, base: { service: 'rivulet-ingest' } });
+  // JSON lines. `service` is left to the services' child loggers and request lines (streams,
+  // firehose, ...); each request's lines carry its reqId (the x-amzn-requestid it answers with).
+  const logger = pino({ level: config.logLevel, base: { name: 'rivulet-ingest', pid: process.pid } });
   const keys = await LocalKeyStore.open({ dir: join(config.dataDir, 'keys'), masterKey: masterKey(), clock: systemClock, region: config.region, accountId: config.accountId });
   const server = await buildServer({ config, clock: systemClock, logger, keys, ffmpegPath: process.env.FFMPEG_PATH ?? 'ffmpeg', ...(await authDeps(config)) });
   const listener = await server.listen();

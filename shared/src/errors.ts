@@ -30,6 +30,8 @@ export const ERRORS = {
     template: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
   },
   AUTH_EXPIRED: { status: 403, awsType: 'InvalidSignatureException', template: 'Signature expired: {message}' },
+  // Web console (issue 8): login with an access key id and secret
+  CONSOLE_LOGIN_FAILED: { status: 403, awsType: 'NotAuthorizedException', template: 'The access key id or secret access key is not valid.' },
 
   // Data Streams
   STREAMS_NOT_FOUND: { status: 400, awsType: 'ResourceNotFoundException', template: 'Stream {stream} under account {account} not found.' },
@@ -92,6 +94,13 @@ export const ERRORS = {
   ANALYTICS_UNABLE_TO_DETECT_SCHEMA: { status: 400, awsType: 'UnableToDetectSchemaException', template: '{message}' },
   ANALYTICS_UNSUPPORTED: { status: 400, awsType: 'UnsupportedOperationException', template: '{message}' },
   ANALYTICS_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Analytics storage failure: {message}' },
+
+  // rivulet CLI (issue 8; never cross the wire: the name is what `rivulet: <name>: <message>` shows)
+  CLI_USAGE: { status: 400, awsType: 'UsageError', template: '{message}' },
+  CLI_INPUT: { status: 400, awsType: 'InvalidInputError', template: '{message}' },
+  CLI_WAIT_TIMEOUT: { status: 500, awsType: 'TimeoutError', template: '{what} did not become {state} within {seconds} s' },
+  CLI_PUT_FAILED: { status: 500, awsType: 'PutFailedError', template: '{count} record(s) could not be written after {attempts} attempts: {reason}' },
+  CLI_CONNECTION: { status: 500, awsType: 'ConnectionError', template: 'cannot reach {endpoint}: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -19,5 +19,7 @@ export const HealthSample = Type.Object({
   temperatureC: Nullable(Type.Number()),
   network: Type.Union([Type.Object({ rxBytes: Type.Number(), txBytes: Type.Number() }), Type.Null()]),
   agent: Type.Object({ version: Type.String(), rssBytes: Type.Number() }),
+  /** The agent's durable buffer at sample time: what is accepted but not yet uploaded (issue 8). */
+  buffer: Type.Optional(Type.Object({ records: Type.Number(), bytes: Type.Number(), oldestUnsentAgeMs: Nullable(Type.Number()) })),
 });
 export type HealthSample = Static<typeof HealthSample>;

@@ -6,5 +6,6 @@ export * from './protocol.js';
 export * from './sigv4-canonical.js';
 export * from './sigv4-sign.js';
 export * from './health.js';
+export * from './metric-names.js';
 export * from './video.js';
 export * from './mkv/index.js';

@@ -8,6 +8,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AgentConfigSchema, type AgentConfig } from './schema.js';
+import { parseTestPatternUrl, TEST_PATTERN_SCHEME } from '../sources/camera/test-pattern.js';
 
 export class AgentConfigError extends Error {}
 
@@ -128,6 +129,9 @@ export function parseAgentConfig(yamlText: string, env: Record<string, string | 
   for (const [i, source] of config.sources.entries()) {
     if (names.has(source.name)) throw new AgentConfigError(`config field sources[${i}].name: "${source.name}" is used by another source`);
     names.add(source.name);
+    if (source.type === 'camera' && source.url.startsWith(TEST_PATTERN_SCHEME) && !parseTestPatternUrl(source.url)) {
+      throw new AgentConfigError(`config field sources[${i}].url: a test pattern takes size=WxH (even, 10-9999) and rate=1-60, e.g. testsrc://?size=640x360&rate=15`);
+    }
   }
   return config;
 }

@@ -67,8 +67,11 @@ export const CameraSourceSchema = Type.Object(
   {
     type: Type.Literal('camera'),
     name: Name,
-    /** The camera's RTSP URL (credentials inline, as cameras take them). */
-    url: Type.String({ pattern: '^rtsps?://' }),
+    /**
+     * The camera's RTSP URL (credentials inline, as cameras take them), or a simulated camera:
+     * `testsrc://?size=640x360&rate=15` (ffmpeg's test pattern, encoded with libx264).
+     */
+    url: Type.String({ pattern: '^(rtsps?://|testsrc://(\\?((size=\\d{2,4}x\\d{2,4}|rate=\\d{1,2})&?)*)?$)' }),
     /** The Kinesis Video stream the fragments go to. */
     stream: Name,
     /** RTSP over TCP (interleaved) by default: it passes NAT and loses no packets. */

@@ -2,6 +2,7 @@
  * The agent's local status endpoint, bound to loopback by default:
  *   GET /status.json  sources, buffer fill, oldest unsent age, upload rate, errors, drain estimate
  *   GET /healthz      200 while the agent runs and its buffer accepts writes, else 503 (systemd/watchdog)
+ *   GET /metrics      Prometheus text (status/metrics.ts): sources, buffer, uploads, process
  *   GET /             a small page that polls /status.json, with each camera's live view
  *   GET /cameras/<name>/snapshot.jpg  the camera's latest keyframe (camera-snapshot.ts), on demand
  */
@@ -28,6 +29,8 @@ export interface StatusServerOptions {
   healthy: () => boolean;
   /** A JPEG of a camera's view, or null for no such camera or no picture yet. */
   snapshot?: (camera: string) => Promise<Buffer | null>;
+  /** The Prometheus exposition for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export function startStatusServer(opts: StatusServerOptions): Promise<StatusServer> {
@@ -43,6 +46,11 @@ export function startStatusServer(opts: StatusServerOptions): Promise<StatusServ
       );
     } else if (path === '/status.json') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(opts.status()));
+    } else if (path === '/metrics' && opts.metrics) {
+      opts.metrics().then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
+        () => res.writeHead(500).end(),
+      );
     } else if (path === '/healthz') {
       const ok = opts.healthy();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');

@@ -19,6 +19,7 @@ import { ApplicationRunner } from './app/runner.js';
 import { ensureTap, inputStreamOf, removeTap } from './app/firehose-input.js';
 import { StreamInput, type StartingPosition } from './app/source.js';
 import { AnalyticsStore, type Checkpoint } from './app/store.js';
+import { NO_ANALYTICS_METRICS, type AnalyticsMetrics } from './metrics.js';
 import type { ApplicationDoc } from './model.js';
 
 export interface AnalyticsDeps {
@@ -33,6 +34,8 @@ export interface AnalyticsDeps {
   functions: Record<string, { module?: string; url?: string }>;
   streams: StreamsService;
   firehose: FirehoseService;
+  /** Per application rows, errors and lag for /metrics; none by default. */
+  metrics?: AnalyticsMetrics;
 }
 
 /** KDA: an application has at most one input and three outputs. */
@@ -259,6 +262,7 @@ export class AnalyticsService {
         pollIntervalMs: config.pollIntervalMs,
         snapshotIntervalMs: config.snapshotIntervalMs,
         maxRetryDelayMs: config.maxRetryDelayMs,
+        metrics: (this.deps.metrics ?? NO_ANALYTICS_METRICS).application(doc.name),
       },
     );
     runner.restore(checkpoint);

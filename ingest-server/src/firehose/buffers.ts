@@ -95,6 +95,19 @@ export class PartitionBuffers {
     return n;
   }
 
+  /** Records, bytes and the oldest arrival held in open buffers (for the backlog metrics). */
+  summary(): { records: number; bytes: number; oldestArrivalMs: number | null } {
+    let records = 0;
+    let bytes = 0;
+    let oldest: number | null = null;
+    for (const b of this.open.values()) {
+      records += b.records;
+      bytes += b.bytes;
+      if (oldest === null || b.oldestArrivalMs < oldest) oldest = b.oldestArrivalMs;
+    }
+    return { records, bytes, oldestArrivalMs: oldest };
+  }
+
   get activePartitions(): number {
     return this.dataPartitions;
   }

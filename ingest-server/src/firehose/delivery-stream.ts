@@ -13,9 +13,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RivuletError, type Clock } from '@rivulet/shared';
 import type { FirehoseConfig } from '../config.js';
+import { summarizeBacklog, type Backlog } from './backlog.js';
 import { PartitionBuffers, type OpenBuffer } from './buffers.js';
 import { deliverBatch, failedDeliveryLines, type DeliveryVerdict } from './delivery.js';
 import type { PostgresLoader } from './destinations/postgres.js';
+import { destinationLabel, NO_FIREHOSE_METRICS, type DeliveryStreamMetrics } from './metrics.js';
 import type { BatchDoc, DeliveryStreamDoc } from './model.js';
 import { partitioningFailed, processRecords, type RoutedItem } from './pipeline.js';
 import type { DeliveryPlan } from './plan.js';
@@ -33,6 +35,7 @@ export interface DeliveryStreamDeps {
   random(): number;
   newId(): string;
   postgresLoader(target: Extract<DeliveryPlan['destination'], { kind: 'postgres' }>['target']): PostgresLoader;
+  metrics?: DeliveryStreamMetrics;
 }
 
 export interface DeliveryStats {
@@ -78,6 +81,9 @@ export class DeliveryStream {
   private loader: PostgresLoader | null = null;
   /** Pending retry waits; close() ends them so no delivery loop outlives the stream. */
   private readonly wakers = new Set<() => void>();
+  /** Cut batches not yet delivered: being stored, waiting, or in delivery (the backlog). */
+  private readonly outstanding = new Set<BatchDoc>();
+  private readonly metrics: DeliveryStreamMetrics;
 
   constructor(
     public doc: DeliveryStreamDoc,
@@ -85,6 +91,12 @@ export class DeliveryStream {
     private readonly deps: DeliveryStreamDeps,
   ) {
     this.buffers = new PartitionBuffers(this.limits(), deps.clock, (buf) => this.onCut(buf));
+    this.metrics = deps.metrics ?? NO_FIREHOSE_METRICS.deliveryStream(doc.name);
+  }
+
+  /** Accepted records not yet delivered, and the oldest one's arrival (DataFreshness). */
+  backlog(): Backlog {
+    return summarizeBacklog(this.queue, this.buffers.summary(), this.outstanding);
   }
 
   /** Bytes accepted but not yet in a cut batch: PutRecord(Batch) is throttled past the limit. */
@@ -102,6 +114,7 @@ export class DeliveryStream {
     this.nextBatchSeq = await this.deps.store.nextBatchSeq(this.doc.id);
     for (const b of batches) this.nextBatchSeq = Math.max(this.nextBatchSeq, b.seq + 1);
     this.ready.push(...batches);
+    for (const b of batches) this.outstanding.add(b);
     const owned = new Set(batches.flatMap((b) => b.chunks ?? []));
     const { records: raws, consumed, sizes } = await this.deps.store.readChunks(this.doc.id, owned);
     for (const [id, size] of sizes) {
@@ -137,6 +150,7 @@ export class DeliveryStream {
     const ids: string[] = [];
     const work: RawRecord[] = [];
     const whole = this.wholeChunks;
+    const before = { records: this.stats.incomingRecords, bytes: this.stats.incomingBytes };
     for (const { id, chunk } of chunks) {
       this.ledger.open(id, chunk.count);
       const base = id * CHUNK_SPAN;
@@ -147,6 +161,7 @@ export class DeliveryStream {
       this.stats.incomingRecords += chunk.count;
       this.stats.incomingBytes += chunk.buffer.byteLength - chunk.dataStart;
     }
+    this.metrics.incoming(this.stats.incomingRecords - before.records, this.stats.incomingBytes - before.bytes);
     this.enqueue(work);
     return ids;
   }
@@ -267,11 +282,13 @@ export class DeliveryStream {
     const consumed = whole ? { deleted: [], consumed: new Map<number, number[]>() } : this.ledger.cut(buf.rawSeqs, buf.wholeSeqs);
     if (buf.kind === 'error') this.stats.errorRecords += buf.records;
     this.cuttingBytes += buf.bytes;
+    this.outstanding.add(batch);
     this.cutChain = this.cutChain.then(async () => {
       try {
         await this.deps.store.cutBatch(this.doc.id, batch, buf.items, consumed);
       } catch (err) {
         // The raw records are still stored, so a restart will process them again.
+        this.outstanding.delete(batch);
         this.noteError('FIREHOSE_STORAGE', (err as Error).message);
         return;
       } finally {
@@ -305,6 +322,7 @@ export class DeliveryStream {
       const p = this.deliverWithRetry(batch).finally(() => {
         this.delivering--;
         this.inFlight.delete(p);
+        this.outstanding.delete(batch);
         this.pump();
       });
       this.inFlight.add(p);
@@ -337,8 +355,10 @@ export class DeliveryStream {
       });
       if (verdict.kind === 'delivered') {
         settle();
+        this.metrics.delivered(destinationLabel(batch, this.plan), batch.records, batch.bytes);
         return this.finish(batch, records, verdict);
       }
+      this.metrics.failed(destinationLabel(batch, this.plan));
       this.stats.failedAttempts++;
       if (!failing) this.stats.failingBatches++;
       failing = true;

@@ -17,6 +17,7 @@ import { PostgresLoader } from './destinations/postgres.js';
 import { S3ObjectSink } from './destinations/s3-sink.js';
 import type { DeliveryStreamDoc } from './model.js';
 import { compilePlan, type DeliveryPlan } from './plan.js';
+import { NO_FIREHOSE_METRICS, type FirehoseMetrics } from './metrics.js';
 import { FirehoseStore } from './store.js';
 import { StreamSource } from './stream-source.js';
 
@@ -32,6 +33,8 @@ export interface FirehoseDeps {
   /** Timers for retries; the real clock's setTimer by default. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Per delivery stream counts for /metrics; none by default. */
+  metrics?: FirehoseMetrics;
 }
 
 interface Running {
@@ -222,6 +225,7 @@ export class FirehoseService {
       random: this.deps.random ?? Math.random,
       newId: randomUUID,
       postgresLoader: (target) => new PostgresLoader(target),
+      metrics: (this.deps.metrics ?? NO_FIREHOSE_METRICS).deliveryStream(doc.name),
     });
     let source: StreamSource | null = null;
     if (doc.source) {

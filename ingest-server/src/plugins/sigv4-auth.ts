@@ -1,8 +1,10 @@
 /**
  * The SigV4 gate: a preHandler hook that verifies every request on the instance it is added to
  * and records the signer as request.principal. Owns the mapping from a Fastify request to the
- * verifier's input. Does not own the verification rules (auth/sigv4.ts), where secrets come from
- * (opts.lookupSecret), or the error body (the app's error handler renders RivuletError).
+ * verifier's input, and the one stand-in for a signature: a console session that the console's
+ * hook (console/index.ts) verified into request.consolePrincipal. Does not own the verification
+ * rules (auth/sigv4.ts), where secrets come from (opts.lookupSecret), or the error body (the
+ * app's error handler renders RivuletError).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RivuletError, type Clock } from '@rivulet/shared';
@@ -14,6 +16,15 @@ declare module 'fastify' {
     rawBody?: Buffer;
     /** The access key id that signed this request, set once SigV4 verification passes. */
     principal?: string;
+    /**
+     * Set by the console's session hook (console/index.ts) for a request carrying a valid session
+     * cookie and the header `x-rivulet-console: 1`; such a request needs no signature.
+     */
+    consolePrincipal?: string;
+  }
+  interface FastifyInstance {
+    /** The secret lookup this gate verifies with, for the console's login (absent when auth is off). */
+    sigv4LookupSecret?: SecretLookup;
   }
   interface FastifyContextConfig {
     /**
@@ -41,8 +52,14 @@ const EMPTY_BODY = Buffer.alloc(0);
  */
 export function registerSigV4Auth(app: FastifyInstance, opts: SigV4AuthOptions): void {
   const ownCredential = new WeakSet<FastifyRequest>();
+  if (!app.hasDecorator('sigv4LookupSecret')) app.decorate('sigv4LookupSecret', opts.lookupSecret);
   // Refuse unsigned requests before their bodies are read and parsed.
   app.addHook('onRequest', async (request) => {
+    if (request.consolePrincipal !== undefined) {
+      ownCredential.add(request);
+      request.principal = request.consolePrincipal;
+      return;
+    }
     if (request.routeOptions.config.verifyOwnCredential?.(request) === true) {
       ownCredential.add(request);
       return;

@@ -4,6 +4,7 @@ import type { Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import type { StreamsConfig } from '../config.js';
 import type { ChunkCipher } from './chunk-codec.js';
+import type { StreamsMetrics } from './metrics.js';
 import type { ShardStore } from './store.js';
 
 /** The key store as Data Streams sees it: encrypt, decrypt, and resolve a KeyId or alias. */
@@ -20,4 +21,6 @@ export interface StreamsDeps {
   region: string;
   accountId: string;
   config: Static<typeof StreamsConfig>;
+  /** Records and bytes per shard for /metrics; none by default. */
+  metrics?: StreamsMetrics;
 }

@@ -6,3 +6,4 @@ export type { ShardStore } from './store.js';
 export type { InternalRecord, InternalRead } from './records.js';
 export { recordData } from './records.js';
 export type { StreamsDeps, StreamKeys } from './deps.js';
+export type { StreamsMetrics, ShardMetrics } from './metrics.js';

@@ -3,6 +3,7 @@
  * in-memory runtime form. Schema first: the document types come from these TypeBox schemas.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { ShardMetrics } from './metrics.js';
 import type { StoredChunk } from './store.js';
 
 /** Per shard, the tail cache keeps at most this many chunks and bytes. */
@@ -68,6 +69,8 @@ export interface ShardRuntime {
   /** Records and bytes accepted since the autoscaler last looked. */
   windowRecords: number;
   windowBytes: number;
+  /** This shard's metrics handle, resolved on first use (RecordsService.metricsOf). */
+  metrics?: ShardMetrics;
 }
 
 export interface StreamRuntime {

@@ -7,6 +7,7 @@ import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartition
 import { chunkDataSpans, decodeBase64Into, decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
 import type { IteratorCodec } from './iterator-token.js';
+import { NO_STREAMS_METRICS, type ShardMetrics } from './metrics.js';
 import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
 import { ResponseWriter } from './response-writer.js';
@@ -122,6 +123,7 @@ export class RecordsService {
       shard.committedPosition = Math.max(shard.committedPosition, c.firstPosition + c.count);
       rememberRecent(shard, c);
     }
+    for (const pending of byShard.values()) this.metricsOf(stream, pending.shard).recordsIn(pending.records.length, pending.bytes);
     return results;
   }
 
@@ -132,6 +134,11 @@ export class RecordsService {
       this.limiter.refundWrite(stream.doc.id, this.route(stream, entry).doc.index, entry.dataBytes + entry.partitionKey.length);
     }
     throw new RivuletError('STREAMS_THROUGHPUT', { shard: shardIdFor(shard.doc.index), stream: stream.doc.name, account: this.deps.accountId });
+  }
+
+  /** The shard's metrics handle, resolved once per shard so puts and reads do no label lookups. */
+  private metricsOf(stream: StreamRuntime, shard: ShardRuntime): ShardMetrics {
+    return (shard.metrics ??= (this.deps.metrics ?? NO_STREAMS_METRICS).shard(stream.doc.name, shardIdFor(shard.doc.index)));
   }
 
   private route(stream: StreamRuntime, entry: PutEntry): ShardRuntime {
@@ -263,6 +270,7 @@ export class RecordsService {
     this.limiter.recordRead(stream.doc.id, shard.doc.index, bytes);
     const atTip = !truncated && next >= shard.committedPosition;
     const behind = atTip || count === 0 ? 0 : Math.max(0, now - lastArrival);
+    this.metricsOf(stream, shard).recordsOut(count, bytes, behind);
     out.text(`],"MillisBehindLatest":${behind}`);
     if (endingPosition !== null && next > endingPosition) {
       out.text(`,"ChildShards":${JSON.stringify(this.childShards(stream, shard))}}`);

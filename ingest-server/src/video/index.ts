@@ -1,5 +1,6 @@
 /** Video Streams: the only surface other modules import. */
 export { VideoService, type VideoDeps, type StreamRef } from './service.js';
+export type { VideoMetrics, VideoStreamMetrics } from './metrics.js';
 export { registerVideoRoutes, VIDEO_ACTIONS } from './routes.js';
 export { registerRestJsonParser, requestBaseUrl, REST_JSON_CONTENT_TYPE } from './rest-json.js';
 export { FragmentStore, type FragmentStoreOptions, type AppendInput, type TimePosition, type RecoveryReport } from './store.js';

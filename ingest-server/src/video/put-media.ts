@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { RivuletError, VIDEO_HEADERS, type Clock, type PutMediaAck } from '@rivulet/shared';
 import type { FragmentWriter } from './fragment-types.js';
+import { NO_VIDEO_METRICS, type VideoMetrics, type VideoStreamMetrics } from './metrics.js';
 import { PutMediaSession } from './put-media-session.js';
 
 export const PUT_MEDIA_PATH = '/putMedia';
@@ -26,6 +27,8 @@ export interface PutMediaDeps {
   logger: Logger;
   /** How often IDLE goes out while no data arrives; 3 s by default. */
   idleIntervalMs?: number;
+  /** Bytes and persisted fragments per stream for /metrics; none by default. */
+  metrics?: VideoMetrics;
 }
 
 const PutMediaHeaders = Type.Object({
@@ -78,8 +81,10 @@ async function putMedia(deps: PutMediaDeps, request: FastifyRequest, reply: Fast
 
   const body = (request.body ?? null) as Readable | null;
   const acks = new PassThrough();
+  const metrics = (deps.metrics ?? NO_VIDEO_METRICS).stream(stream.streamName);
   // Once the client is gone Fastify destroys `acks`; late acknowledgements are then dropped.
   const emit = (ack: PutMediaAck) => {
+    if (ack.EventType === 'PERSISTED') metrics.fragmentPersisted();
     if (!acks.writableEnded && !acks.destroyed) acks.write(`${JSON.stringify(ack)}\n`);
   };
   const session = new PutMediaSession(
@@ -92,7 +97,7 @@ async function putMedia(deps: PutMediaDeps, request: FastifyRequest, reply: Fast
     },
     emit,
   );
-  void pump(session, stream.status, body, request, deps.logger)
+  void pump(session, stream.status, body, request, deps.logger, metrics)
     .catch((err: unknown) => deps.logger.error({ err, reqId: request.id }, 'PutMedia failed'))
     .finally(() => {
       if (!acks.destroyed) acks.end();
@@ -103,7 +108,7 @@ async function putMedia(deps: PutMediaDeps, request: FastifyRequest, reply: Fast
 }
 
 /** Feeds the body to the session until it ends, fails, or the client goes away. */
-async function pump(session: PutMediaSession, status: string, body: Readable | null, request: FastifyRequest, logger: Logger): Promise<void> {
+async function pump(session: PutMediaSession, status: string, body: Readable | null, request: FastifyRequest, logger: Logger, metrics: VideoStreamMetrics): Promise<void> {
   if (status !== 'ACTIVE') {
     session.refuseStream();
     return session.end();
@@ -113,6 +118,7 @@ async function pump(session: PutMediaSession, status: string, body: Readable | n
     if (body) {
       // destroyOnReturn false: stopping early must not destroy the socket the ERROR still goes out on.
       for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+        metrics.bytesIn((chunk as Buffer).byteLength);
         await session.push(chunk as Buffer);
         if (session.done) break;
       }

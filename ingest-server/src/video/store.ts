@@ -134,6 +134,11 @@ export class FragmentStore implements FragmentReader, FragmentWriter {
     return report;
   }
 
+  /** Readiness (/readyz): one cheap read of the index; throws while it is closed or failing. */
+  async probe(): Promise<void> {
+    await this.db.get(NEXT_FRAGMENT);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.locks.values()]);
     await this.db.close();

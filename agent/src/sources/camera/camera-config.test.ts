@@ -35,6 +35,13 @@ describe('camera source config', () => {
     expect(config.sources[0]).toMatchObject({ transport: 'udp', fragmentSeconds: 4, tags: { site: 'north' }, ffmpegPath: '/opt/ffmpeg/bin/ffmpeg' });
   });
 
+  it('takes a simulated camera (testsrc://) and names a bad test pattern', () => {
+    const config = parseAgentConfig(yaml('url: "testsrc://?size=640x360&rate=15", stream: v'));
+    expect(config.sources[0]).toMatchObject({ url: 'testsrc://?size=640x360&rate=15' });
+    expect(() => parseAgentConfig(yaml('url: "testsrc://?size=641x360", stream: v'))).toThrow(/sources\[0\]\.url: a test pattern/);
+    expect(() => parseAgentConfig(yaml('url: "testsrc://?fps=3", stream: v'))).toThrow(/sources\[0\]\.url/);
+  });
+
   it('names the bad field', () => {
     expect(() => parseAgentConfig(yaml('url: "http://cam/s", stream: v'))).toThrow(/sources\[0\]\.url/);
     // Kinesis Video: a fragment lasts at most 10 s.

@@ -1,7 +1,7 @@
 /**
  * The `camera` source: an RTSP camera cut into MKV fragments by ffmpeg (`-c copy`, never
- * re-encoded), each fragment handed to the durable buffer as a FragmentRef once ffmpeg announces
- * it finished. The fragment's bytes stay in a file (fragment-files.ts); the buffer holds only the
+ * re-encoded; only the simulated `testsrc://` camera of test-pattern.ts is encoded), each fragment
+ * handed to the durable buffer as a FragmentRef once ffmpeg announces it finished. The fragment's bytes stay in a file (fragment-files.ts); the buffer holds only the
  * reference, keyed by the source name, on the configured Kinesis Video stream.
  *
  * Invariants:

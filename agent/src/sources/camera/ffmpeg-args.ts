@@ -3,8 +3,10 @@
  * an edge device cannot afford it and KVS wants the camera's own H.264/H.265), cut by the segment
  * muxer into Matroska files that each begin on a keyframe, with every finished segment announced
  * on stdout. Also reads ffmpeg's major version, which decides the name of the socket timeout.
+ * A `testsrc://` URL (test-pattern.ts) replaces the RTSP input with a generated, encoded one.
  * Owns only the arguments; running, restarting and reading the output are elsewhere.
  */
+import { parseTestPatternUrl, testPatternEncodeArgs, testPatternInputArgs } from './test-pattern.js';
 
 export interface FfmpegArgsOptions {
   url: string;
@@ -25,19 +27,18 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   // ffmpeg ≥ 5: -timeout is the RTSP socket I/O timeout in µs. In 4.x -timeout meant "listen
   // for an incoming connection" (it would turn the client into a server), and -stimeout was it.
   const timeoutFlag = o.ffmpegMajor >= 5 ? '-timeout' : '-stimeout';
+  const pattern = parseTestPatternUrl(o.url);
   return [
     '-hide_banner',
     '-nostdin',
     '-nostats',
     '-loglevel', 'warning',
-    '-rtsp_transport', o.transport,
-    timeoutFlag, String(Math.round(o.socketTimeoutMs * 1000)),
-    '-i', o.url,
+    ...(pattern ? testPatternInputArgs(pattern) : ['-rtsp_transport', o.transport, timeoutFlag, String(Math.round(o.socketTimeoutMs * 1000)), '-i', o.url]),
     '-map', '0:v:0',
-    ...(o.audio ? ['-map', '0:a:0?'] : ['-an']),
+    ...(o.audio && !pattern ? ['-map', '0:a:0?'] : ['-an']),
     // Stream copy drops packets before the first keyframe (no -copyinkf), so segment 0 starts
     // on one too; the segment muxer cuts only at keyframes of the video stream.
-    '-c', 'copy',
+    ...(pattern ? testPatternEncodeArgs(pattern) : ['-c', 'copy']),
     '-f', 'segment',
     '-segment_time', String(o.fragmentSeconds),
     '-segment_format', 'matroska',

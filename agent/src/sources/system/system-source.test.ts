@@ -37,6 +37,26 @@ describe('system source', () => {
     expect(source.stats()).toMatchObject({ emitted: 4, errors: 0 });
   });
 
+  it('adds the agent buffer backlog to each sample when given a probe', async () => {
+    const clock = new ManualClock(1_800_000_000_000);
+    const emitted: SourceRecord[] = [];
+    const sampler = createOsSampler({ clock, agentVersion: '0.1.0', thermalZone: '/nonexistent' });
+    let backlog = { records: 0, bytes: 0, oldestUnsentAgeMs: null as number | null };
+    const source = new SystemSource({ name: 'health', stream: 'device-health', intervalMs: 10_000, deviceId: 'dev-1', clock, sampler, backlog: () => backlog });
+    await source.start(async (records) => (emitted.push(...records), { dropped: 0, duplicates: 0 }));
+    await new Promise((r) => setTimeout(r, 400));
+    backlog = { records: 12, bytes: 3400, oldestUnsentAgeMs: 7000 };
+    clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 400));
+    await source.stop();
+    const samples = emitted.map((r) => JSON.parse(r.data.toString()) as HealthSample);
+    expect(samples.every((s) => Value.Check(HealthSample, s))).toBe(true);
+    expect(samples.map((s) => s.buffer)).toEqual([
+      { records: 0, bytes: 0, oldestUnsentAgeMs: null },
+      { records: 12, bytes: 3400, oldestUnsentAgeMs: 7000 },
+    ]);
+  });
+
   it('counts a failing sample instead of crashing, and keeps sampling', async () => {
     // A sampler that fails on purpose: a real probe cannot be made to fail on demand here.
     const clock = new ManualClock();

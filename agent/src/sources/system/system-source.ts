@@ -1,8 +1,9 @@
 /**
  * The `system` source: samples device health every intervalMs and emits it as one JSON record
  * on the health stream, keyed by device id. A failed sample is counted and logged, never thrown.
+ * With a backlog probe, each sample also carries the agent's buffer backlog (`buffer`).
  */
-import type { Clock, TimerHandle } from '@rivulet/shared';
+import type { Clock, HealthSample, TimerHandle } from '@rivulet/shared';
 import type { Emit, Source, SourceStats } from '../../pipeline/types.js';
 import type { HealthSampler } from './sampler.js';
 
@@ -13,6 +14,8 @@ export interface SystemSourceOptions {
   deviceId: string;
   clock: Clock;
   sampler: HealthSampler;
+  /** The agent buffer's backlog at sample time (app.ts passes the buffer's stats). */
+  backlog?: () => NonNullable<HealthSample['buffer']>;
   onError?: (err: unknown) => void;
 }
 
@@ -46,7 +49,8 @@ export class SystemSource implements Source {
 
   private async sampleOnce(emit: Emit): Promise<void> {
     try {
-      const sample = await this.opts.sampler.sample(this.opts.deviceId);
+      const os = await this.opts.sampler.sample(this.opts.deviceId);
+      const sample: HealthSample = this.opts.backlog ? { ...os, buffer: this.opts.backlog() } : os;
       await emit([
         { stream: this.opts.stream, partitionKey: this.opts.deviceId, data: Buffer.from(JSON.stringify(sample)), wallMs: sample.wallMs, monoMs: sample.monoMs },
       ]);

@@ -20,6 +20,8 @@ import { RivuletError, type Clock, type TimerHandle } from '@rivulet/shared';
 import { SqlRuntimeError } from '../engine/errors.js';
 import type { Row, Value } from '../engine/values.js';
 import type { DecodeResult } from '../record-format.js';
+import { NO_APPLICATION_METRICS, type ApplicationMetrics } from '../metrics.js';
+import { ERROR_STREAM } from './error-stream.js';
 import type { AppGraph } from './graph.js';
 import type { OutputSink } from './outputs.js';
 import type { SourcePositions, SourceRecord, StreamInput } from './source.js';
@@ -49,6 +51,8 @@ export interface RunnerDeps {
   readonly pollIntervalMs: number;
   readonly snapshotIntervalMs: number;
   readonly maxRetryDelayMs: number;
+  /** Rows in and out, error_stream rows and lag for /metrics; none by default. */
+  readonly metrics?: ApplicationMetrics;
 }
 
 export class ApplicationRunner {
@@ -62,6 +66,7 @@ export class ApplicationRunner {
   private lastSnapshotMs = -Infinity;
   private lastError: string | null = null;
   private retryDelayMs = 0;
+  private readonly metrics: ApplicationMetrics;
 
   constructor(
     readonly appName: string,
@@ -75,6 +80,8 @@ export class ApplicationRunner {
       this.pending.set(output.id, []);
       graph.onRow(output.streamName, (row) => this.collect(output, row));
     }
+    this.metrics = deps.metrics ?? NO_APPLICATION_METRICS;
+    graph.onRow(ERROR_STREAM, () => this.metrics.errors(1));
   }
 
   /** Resumes from `checkpoint` (restoring the graph's state), or starts fresh when it is null. */
@@ -128,16 +135,23 @@ export class ApplicationRunner {
     }
     const poll = await this.input.source.poll();
     const decoded: DecodeResult = { rows: [], errors: [] };
+    let rows = 0;
     for (const record of poll.records) {
       // A record older than the watermark (its commit was slower than the skew) enters at the watermark.
       feedRecord(this.graph, this.input.streamName, this.input.decode, record, Math.max(record.arrivalMs, this.watermarkMs), decoded);
+      rows += decoded.rows.length;
     }
+    if (rows > 0) this.metrics.inputRows(rows);
     if (poll.watermarkMs > this.watermarkMs) {
       this.watermarkMs = poll.watermarkMs;
       this.graph.advance(this.watermarkMs);
     }
     const sent = await this.deliver();
     await this.commit(poll.records.length > 0 || sent > 0);
+    const last = poll.records[poll.records.length - 1];
+    // Lag: how far behind its input the application's output is; 0 once caught up and idle.
+    if (last) this.metrics.lagMs(Math.max(0, this.deps.clock.now() - last.arrivalMs));
+    else if (!poll.more) this.metrics.lagMs(0);
     return poll.more;
   }
 
@@ -167,6 +181,7 @@ export class ApplicationRunner {
         throw err instanceof RivuletError ? err : new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `output ${output.sink.description}: ${(err as Error).message}` }, { cause: err });
       }
       sent += list.length - refused.length;
+      this.metrics.outputRows(list.length - refused.length);
       this.pending.set(output.id, [...refused]);
       if (refused.length > 0) {
         throw new RivuletError('ANALYTICS_INVALID_CONFIGURATION', { message: `output ${output.sink.description} refused ${refused.length} records (throttled); they are sent again` });

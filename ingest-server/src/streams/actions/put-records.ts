@@ -34,7 +34,13 @@ export const putRecords = streamsAction('PutRecords', Schemas.PutRecords, async 
     throw new RivuletError('STREAMS_INVALID_ARGUMENT', { message: `Records size exceeds 5 MB limit: ${total} bytes` });
   }
   const encryption = stream.doc.encryption.type;
-  const out = await putWithProducer(svc, ctx.request, stream, entries, (results) => formatResults(results, encryption));
+  let throttled = 0;
+  const out = await putWithProducer(svc, ctx.request, stream, entries, (results) => {
+    for (const r of results) if ('ErrorCode' in r && r.ErrorCode === 'ProvisionedThroughputExceededException') throttled++;
+    return formatResults(results, encryption);
+  });
+  // Per-record refusals leave as a 200: the request metrics count them from here.
+  if (throttled > 0) ctx.request.throttledRecords = throttled;
   if (out.replayed) ctx.reply.header(HEADERS.producerReplayed, 'true');
   return new RawJson(out.body);
 });

@@ -1,0 +1,75 @@
+/**
+ * Test harness for Prometheus text: scrape a /metrics URL, check it with real parsers (Debian's
+ * `promtool check metrics`, and python3's prometheus_client text parser), and read sample values
+ * for exact assertions.
+ */
+import { spawnSync } from 'node:child_process';
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export async function scrape(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const res = await fetch(url, { headers });
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return res.text();
+}
+
+/** `promtool check metrics` on the text: its exit code and what it printed (lint problems, parse errors). */
+export function promtoolCheck(text: string): { code: number | null; output: string } {
+  const out = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  if (out.error) throw out.error;
+  return { code: out.status, output: `${out.stdout}${out.stderr}`.trim() };
+}
+
+/** Debian's python3-prometheus-client lives in the system python, not in a pyenv one first on PATH. */
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+const PYTHON_PARSE = `
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.append({"family": family.name, "type": family.type, "name": s.name, "labels": s.labels, "value": s.value})
+print(json.dumps(out))
+`;
+
+/** Parses with python3's prometheus_client (throws on any parse error); returns every sample. */
+export function pythonParse(text: string): (Sample & { family: string; type: string })[] {
+  const out = spawnSync(SYSTEM_PYTHON, ['-c', PYTHON_PARSE], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (out.error) throw out.error;
+  if (out.status !== 0) throw new Error(`prometheus_client could not parse the text:\n${out.stderr}`);
+  return JSON.parse(out.stdout) as (Sample & { family: string; type: string })[];
+}
+
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** The samples of the text (comments skipped), for reading values; validity is promtool's and python's job. */
+export function samples(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = LINE.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The value of the one sample named `name` whose labels include `labels`; undefined when there is none. */
+export function valueOf(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = all.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
+
+/** The sum over every sample named `name` whose labels include `labels`. */
+export function sumOf(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return all.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+}
