@@ -2,10 +2,11 @@
  * Agents: every device that uploads health records (GET /console/api/agents), with last seen,
  * upload backlog, oldest unsent age, CPU, temperature and version; silent devices are flagged.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { formatBytes, formatDuration, formatNumber, formatTime } from '../format.js';
 import { BASE } from '../router.js';
+import { usePoll } from '../use-poll.js';
 
 interface AgentView {
   deviceId: string;
@@ -32,20 +33,7 @@ interface AgentsResponse {
 
 export function AgentsPage() {
   const [data, setData] = useState<AgentsResponse | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const load = () =>
-      getJson<AgentsResponse>(`${BASE}/api/agents`).then(
-        (d) => {
-          setData(d);
-          setError(null);
-        },
-        (err: unknown) => setError(String(err)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 2000);
-    return () => clearInterval(timer);
-  }, []);
+  const error = usePoll(async () => setData(await getJson<AgentsResponse>(`${BASE}/api/agents`)), 2000, []);
   const missing = data?.healthStreams.filter((s) => !s.exists) ?? [];
   return (
     <div>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, awsJson, fromBase64, streamNameFromArn } from '../api.js';
+import { usePoll } from '../use-poll.js';
 import { displayData, formatDuration, formatTime } from '../format.js';
 import { latestRate, METRICS, useMetrics } from '../metrics.js';
 import { sumOf } from '../prom-text.js';
@@ -28,21 +29,15 @@ interface ApplicationDetail {
 export function AnalyticsPage() {
   const [apps, setApps] = useState<ApplicationSummary[] | null>(null);
   const [selected, setSelected] = useState<string | null>(new URLSearchParams(location.search).get('app'));
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const load = () =>
-      awsJson<{ ApplicationSummaries: ApplicationSummary[] }>('analytics', 'ListApplications', { Limit: 50 }).then(
-        (out) => {
-          setApps(out.ApplicationSummaries);
-          setSelected((s) => (s !== null && out.ApplicationSummaries.some((a) => a.ApplicationName === s) ? s : (out.ApplicationSummaries[0]?.ApplicationName ?? null)));
-          setError(null);
-        },
-        (err: unknown) => setError(String(err)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
-  }, []);
+  const error = usePoll(
+    async () => {
+      const out = await awsJson<{ ApplicationSummaries: ApplicationSummary[] }>('analytics', 'ListApplications', { Limit: 50 });
+      setApps(out.ApplicationSummaries);
+      setSelected((s) => (s !== null && out.ApplicationSummaries.some((a) => a.ApplicationName === s) ? s : (out.ApplicationSummaries[0]?.ApplicationName ?? null)));
+    },
+    5000,
+    [],
+  );
   return (
     <div class="split">
       <aside class="list" aria-label="applications">

@@ -4,8 +4,9 @@
  * Descriptions come from DescribeDeliveryStream; the live numbers from /metrics.
  */
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { awsJson, streamNameFromArn } from '../api.js';
+import { usePoll } from '../use-poll.js';
 import { formatBytes, formatDuration, formatTime } from '../format.js';
 import { latestRate, METRICS, useMetrics } from '../metrics.js';
 import { sumOf } from '../prom-text.js';
@@ -41,26 +42,19 @@ function destinationInfo(d: Destination): { kind: string; target: string; hints:
 
 export function FirehosePage() {
   const [streams, setStreams] = useState<DeliveryStreamDescription[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const { history } = useMetrics();
 
-  useEffect(() => {
-    const load = async () => {
-      try {
-        const list = await awsJson<{ DeliveryStreamNames: string[] }>('firehose', 'ListDeliveryStreams', { Limit: 100 });
-        const described = await Promise.all(
-          list.DeliveryStreamNames.map((n) => awsJson<{ DeliveryStreamDescription: DeliveryStreamDescription }>('firehose', 'DescribeDeliveryStream', { DeliveryStreamName: n })),
-        );
-        setStreams(described.map((d) => d.DeliveryStreamDescription));
-        setError(null);
-      } catch (err) {
-        setError(String(err));
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
-  }, []);
+  const error = usePoll(
+    async () => {
+      const list = await awsJson<{ DeliveryStreamNames: string[] }>('firehose', 'ListDeliveryStreams', { Limit: 100 });
+      const described = await Promise.all(
+        list.DeliveryStreamNames.map((n) => awsJson<{ DeliveryStreamDescription: DeliveryStreamDescription }>('firehose', 'DescribeDeliveryStream', { DeliveryStreamName: n })),
+      );
+      setStreams(described.map((d) => d.DeliveryStreamDescription));
+    },
+    5000,
+    [],
+  );
 
   const latest = history[history.length - 1]?.samples ?? [];
   const nowS = Date.now() / 1000;

@@ -3,8 +3,9 @@
  * (records/s and bytes/s in and out, per stream and per shard, from /metrics), the shard map
  * and the record browser.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { awsJson } from '../api.js';
+import { usePoll } from '../use-poll.js';
 import { Chart } from '../chart.js';
 import { formatBytes, formatDuration, formatRate, formatTime } from '../format.js';
 import { latestRate, METRICS, rateSeries, useMetrics } from '../metrics.js';
@@ -19,22 +20,15 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
 export function StreamsPage() {
   const [names, setNames] = useState<string[] | null>(null);
   const [selected, setSelected] = useState<string | null>(new URLSearchParams(location.search).get('stream'));
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const load = () =>
-      listStreamNames().then(
-        (n) => {
-          setNames(n);
-          setError(null);
-          setSelected((s) => (s !== null && n.includes(s) ? s : (n[0] ?? null)));
-        },
-        (err: unknown) => setError(String(err)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
-  }, []);
+  const error = usePoll(
+    async () => {
+      const n = await listStreamNames();
+      setNames(n);
+      setSelected((s) => (s !== null && n.includes(s) ? s : (n[0] ?? null)));
+    },
+    5000,
+    [],
+  );
 
   const select = (name: string) => {
     setSelected(name);
@@ -60,26 +54,19 @@ export function StreamsPage() {
 function StreamDetail({ name }: { name: string }) {
   const [summary, setSummary] = useState<DescribeStreamSummaryOutput['StreamDescriptionSummary'] | null>(null);
   const [shards, setShards] = useState<Shard[]>([]);
-  const [error, setError] = useState<string | null>(null);
   /** '' for the whole stream, else a shard id. */
   const [scope, setScope] = useState('');
   const { history } = useMetrics();
 
-  useEffect(() => {
-    const load = async () => {
-      try {
-        const [s, sh] = await Promise.all([awsJson<DescribeStreamSummaryOutput>('streams', 'DescribeStreamSummary', { StreamName: name }), listAllShards(name)]);
-        setSummary(s.StreamDescriptionSummary);
-        setShards(sh);
-        setError(null);
-      } catch (err) {
-        setError(String(err));
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
-  }, [name]);
+  const error = usePoll(
+    async () => {
+      const [s, sh] = await Promise.all([awsJson<DescribeStreamSummaryOutput>('streams', 'DescribeStreamSummary', { StreamName: name }), listAllShards(name)]);
+      setSummary(s.StreamDescriptionSummary);
+      setShards(sh);
+    },
+    5000,
+    [name],
+  );
 
   const openShards = shards.filter((s) => s.SequenceNumberRange.EndingSequenceNumber === undefined);
   // The charts cover the whole stream (with a line per shard) or one shard.

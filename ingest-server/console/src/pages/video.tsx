@@ -6,6 +6,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { restJson, restRaw } from '../api.js';
+import { usePoll } from '../use-poll.js';
 import { formatBytes, formatDuration, formatTime } from '../format.js';
 
 interface VideoStreamInfo {
@@ -66,28 +67,20 @@ function VideoDetail({ name }: { name: string }) {
   const [fragments, setFragments] = useState<Fragment[]>([]);
   const [windowEndMs, setWindowEnd] = useState(Date.now());
   const [playback, setPlayback] = useState<Playback>({ mode: 'LIVE' });
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const load = async () => {
+  const error = usePoll(
+    async () => {
       const endMs = Date.now();
-      try {
-        const out = await restJson<{ Fragments: Fragment[] }>('/listFragments', {
-          StreamName: name,
-          MaxResults: 1000,
-          FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: (endMs - WINDOW_MS) / 1000, EndTimestamp: endMs / 1000 } },
-        });
-        setFragments(out.Fragments);
-        setWindowEnd(endMs);
-        setError(null);
-      } catch (err) {
-        setError(String(err));
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
-  }, [name]);
+      const out = await restJson<{ Fragments: Fragment[] }>('/listFragments', {
+        StreamName: name,
+        MaxResults: 1000,
+        FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: (endMs - WINDOW_MS) / 1000, EndTimestamp: endMs / 1000 } },
+      });
+      setFragments(out.Fragments);
+      setWindowEnd(endMs);
+    },
+    5000,
+    [name],
+  );
 
   const startMs = windowEndMs - WINDOW_MS;
   const newest = fragments.reduce((m, f) => Math.max(m, f.ServerTimestamp * 1000), 0);
