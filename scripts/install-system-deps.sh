@@ -41,6 +41,9 @@
 #                                the package's prometheus service is stopped and disabled, as for
 #                                mosquitto, because nothing here should scrape or hold port 9090
 #     python3-prometheus-client  the official Python parser, a second reader of /metrics
+#   nats-server  the JetStream cluster the scale-out store tests start (test/harness/nats-cluster.ts:
+#                three nodes on free loopback ports, each with its own store directory); the
+#                package's system service is stopped and disabled like mosquitto's
 # Each package is checked through what it provides (a command, a GStreamer element, a Python
 # binding), so one installed by other means is not installed again.
 #
@@ -112,6 +115,7 @@ want_sbin update-binfmts binfmt-support
 want zstd zstd
 want chromium chromium
 want promtool prometheus
+want_sbin nats-server nats-server
 if ! /usr/bin/python3 -c "import prometheus_client.parser" >/dev/null 2>&1; then add python3-prometheus-client; fi
 
 if [ -z "$need" ]; then
@@ -147,15 +151,16 @@ stop_system_mosquitto() {
   done
 }
 
-stop_system_prometheus() {
+stop_system_service() { # stop_system_service NAME: a packaged daemon nothing here should run
   if [ -d /run/systemd/system ] && have systemctl; then
-    $SUDO systemctl disable --now prometheus.service
-  elif $SUDO service prometheus status >/dev/null 2>&1; then
-    $SUDO service prometheus stop
-    if have update-rc.d; then $SUDO update-rc.d prometheus disable; fi
+    $SUDO systemctl disable --now "$1.service"
+  elif $SUDO service "$1" status >/dev/null 2>&1; then
+    $SUDO service "$1" stop
+    if have update-rc.d; then $SUDO update-rc.d "$1" disable; fi
   fi
 }
 
 case " $need " in *" mosquitto "*) stop_system_mosquitto ;; esac
-case " $need " in *" prometheus "*) stop_system_prometheus ;; esac
+case " $need " in *" prometheus "*) stop_system_service prometheus ;; esac
+case " $need " in *" nats-server "*) stop_system_service nats-server ;; esac
 echo "install-system-deps: done"
