@@ -25,7 +25,8 @@ server.listen(0, '127.0.0.1', () => console.log('kinesalite listening on http://
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-export type ServerName = 'rivulet' | 'kinesalite';
+/** 'rivulet-jetstream' is rivulet-ingest on a 3-node JetStream cluster (streams-jetstream.ts). */
+export type ServerName = 'rivulet' | 'kinesalite' | 'rivulet-jetstream';
 
 export interface ServerProcess {
   name: ServerName;

@@ -3,9 +3,10 @@
  * process, driven from this process with the same AWS SDK v3 client code. Prints a markdown
  * table of medians with targets; `--write FILE` puts it into the benchmarks doc.
  *   npm run bench:streams -- [--quick] [--write docs/benchmarks.md] [--concurrency 8]
- *                            [--only rivulet|kinesalite] [--profile DIR]
+ *                            [--only rivulet|kinesalite] [--profile DIR] [--store jetstream]
+ * `--store jetstream` also runs rivulet-ingest on a 3-node JetStream cluster (replicas 3): one more column, and its ratio to LevelDB.
  * Owns orchestration and the result model; workloads, servers and formatting are in
- * streams-workload.ts, streams-servers.ts and streams-report.ts.
+ * streams-workload.ts, streams-servers.ts, streams-jetstream.ts and streams-report.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { formatProfileSummary, monotonicUs, profileFiles, summarizeProfile, type ProfileWindow } from './streams-profile.js';
-import { count, detailTable, machineDescription, markdownTable, writeBenchmarksDoc, type Row } from './streams-report.js';
+import { cleanupJetStream, jetstreamMethodLines, startJetStreamRivulet, type JetStreamNotes } from './streams-jetstream.js';
+import { count, detailTable, machineDescription, markdownTable, withJetstream, writeBenchmarksDoc, type Row } from './streams-report.js';
 import { cleanupAll, filesystemOf, machineBusySeconds, startKinesalite, startRivulet, type ServerName, type ServerProcess } from './streams-servers.js';
 import { rawBatches, rawDrain, rawPutThroughput } from './streams-raw.js';
 import { median, type LatencySummary } from './streams-stats.js';
@@ -157,7 +159,7 @@ async function measure(server: ServerProcess, sizes: Sizes, concurrency: number)
     log(`${server.name} put→get p50 ${putToGet.p50Ms.toFixed(2)} ms, p99 ${putToGet.p99Ms.toFixed(2)} ms (${putToGet.count}/${putToGet.sent} seen, ${putToGet.pollsPerSecondPerShard.toFixed(0)} polls/s per shard)`);
     let h2Put: Measured<ThroughputResult>[] = [];
     let h2Latency: LatencySummary | null = null;
-    if (server.name === 'rivulet') ({ h2Put, h2Latency } = await measureStockHttp2(server, phases, sizes, concurrency, batches));
+    if (server.name !== 'kinesalite') ({ h2Put, h2Latency } = await measureStockHttp2(server, phases, sizes, concurrency, batches));
     return { put, drain: drains, rawPut, rawDrain: rawDrains, storedRecords, putLatency, putToGet, h2Put, h2Latency, peakRssBytes: server.peakRssBytes(), phases };
   } finally {
     client.destroy();
@@ -280,8 +282,10 @@ function detailRows(results: Partial<Record<ServerName, ServerResults>>): string
   return rows;
 }
 
-function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Sizes, concurrency: number, command: string, dataDirFs: string, code: string): string {
-  const rows = buildRows(results.rivulet, results.kinesalite, concurrency);
+function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Sizes, concurrency: number, command: string, dataDirFs: string, code: string, js?: JetStreamNotes): string {
+  const leveldbRows = buildRows(results.rivulet, results.kinesalite, concurrency);
+  const jsResults = results['rivulet-jetstream'];
+  const rows = jsResults ? withJetstream(leveldbRows, buildRows(jsResults, results.kinesalite, concurrency)) : leveldbRows;
   const table = markdownTable(rows);
   const details = detailTable(['Phase', 'records/s per run', 'records per run', 'seconds per run', 'server CPU cores', 'client CPU cores', 'other processes, cores', 'server VmHWM after, MiB'], detailRows(results));
   const seen = Object.entries(results)
@@ -295,6 +299,7 @@ function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Size
     machineDescription(dataDirFs),
     '',
     `Medians of ${sizes.repeats} runs for throughput. "rivulet advantage" is rivulet ÷ kinesalite for throughput and kinesalite ÷ rivulet for latency and memory, so above 1× favours rivulet.`,
+    ...(js ? ['', '"replication cost" is rivulet on JetStream ÷ rivulet on LevelDB, as measured: below 1× on a throughput row and above 1× on a latency or memory row is what 3-way replication costs.'] : []),
     '',
     table,
     '',
@@ -303,7 +308,7 @@ function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Size
     details,
     '',
     'Method:',
-    `- Both servers run as child processes on loopback; this process is the only client, so server and client share the ${machineDescription(dataDirFs).match(/nproc (\d+)/)?.[1] ?? '?'} CPUs. Servers run one after the other, never at once.`,
+    `- ${js ? 'All three' : 'Both'} servers run as child processes on loopback; this process is the only client, so server and client share the ${machineDescription(dataDirFs).match(/nproc (\d+)/)?.[1] ?? '?'} CPUs. Servers run one after the other, never at once.`,
     '- rivulet-ingest: `--config {"streams":{"limits":{"enabled":false}}}`, LevelDB data dir in a temp dir, writes durable (fsync per group commit, the default), auth `auto` (none on loopback).',
     '- kinesalite 3.3.3: `createStreamMs/deleteStreamMs/updateStreamMs 0`, `shardLimit 100`, default in-memory store (memdown): it never touches disk, rivulet fsyncs.',
     `- Client: @aws-sdk/client-kinesis with NodeHttpHandler over HTTP/1.1 keep-alive (\`maxSockets: 16\`), \`maxAttempts: 1\`, dummy credentials, us-east-1. The extra rows use the stock client (default HTTP/2 handler, default retries).`,
@@ -312,6 +317,7 @@ function report(results: Partial<Record<ServerName, ServerResults>>, sizes: Size
     `- put→get: one consumer per shard polls GetRecords (LATEST), pausing ${EMPTY_POLL_PAUSE_MS} ms after an empty poll; a producer puts timestamped 1 KiB records open-loop at ${sizes.putToGetRatePerSecond}/s for ${sizes.putToGetDurationMs / 1000} s; latency = seen by the consumer − just before PutRecord. Seen: ${seen}.`,
     '- Server capacity rows: the same workloads from a raw HTTP/1.1 client (bench/streams-raw.ts) that sends pre-serialized bodies and scans responses instead of parsing them, so nearly all CPU goes to the server.',
     '- Peak RSS is VmHWM from /proc/<pid>/status at the end of the server\'s phase.',
+    ...(js ? jetstreamMethodLines(js) : []),
   ].join('\n');
 }
 
@@ -323,20 +329,33 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '8' },
       only: { type: 'string' },
       profile: { type: 'string' },
+      store: { type: 'string', default: 'leveldb' },
     },
   });
+  if (values.store !== 'leveldb' && values.store !== 'jetstream') throw new Error('--store must be leveldb or jetstream');
   const sizes = values.quick ? QUICK : FULL;
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, got ${values.concurrency}`);
-  if (values.only !== undefined && values.only !== 'rivulet' && values.only !== 'kinesalite') throw new Error('--only must be rivulet or kinesalite');
-  const names: ServerName[] = values.only ? [values.only as ServerName] : ['rivulet', 'kinesalite'];
+  if (values.only !== undefined && !['rivulet', 'kinesalite', 'rivulet-jetstream'].includes(values.only)) throw new Error('--only must be rivulet, kinesalite or rivulet-jetstream');
+  const names: ServerName[] = values.only ? [values.only as ServerName] : values.store === 'jetstream' ? ['rivulet', 'rivulet-jetstream', 'kinesalite'] : ['rivulet', 'kinesalite'];
   if (values.profile) mkdirSync(values.profile, { recursive: true });
 
   // Read before the run: the tree may change under a long run.
   const code = codeVersion();
   const results: Partial<Record<ServerName, ServerResults>> = {};
+  let js: JetStreamNotes | undefined;
   for (const name of names) {
     log(`starting ${name}`);
+    if (name === 'rivulet-jetstream') {
+      const cluster = await startJetStreamRivulet();
+      try {
+        results[name] = await measure({ ...cluster.server, name }, sizes, concurrency);
+        js = { natsVersion: cluster.natsVersion, natsPeakRssMiB: cluster.natsPeakRssBytes().map((b) => b / 2 ** 20) };
+      } finally {
+        await cluster.stop();
+      }
+      continue;
+    }
     const server = name === 'rivulet' ? await startRivulet({ cpuProfileDir: values.profile }) : await startKinesalite();
     try {
       results[name] = await measure(server, sizes, concurrency);
@@ -346,10 +365,10 @@ async function main(): Promise<void> {
   }
 
   const command = ['npm run bench:streams', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
-  const text = report(results, sizes, concurrency, command, filesystemOf(tmpdir()), code);
+  const text = report(results, sizes, concurrency, command, filesystemOf(tmpdir()), code, js);
   process.stdout.write(`${text}\n`);
   if (values.write) {
-    writeBenchmarksDoc(values.write, text);
+    writeBenchmarksDoc(values.write, text, values.store === 'jetstream' ? 'streams-jetstream' : 'streams');
     log(`wrote ${values.write}`);
   }
   const phases = results.rivulet?.phases;
@@ -364,10 +383,14 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', cleanupAll);
+const cleanup = (): void => {
+  cleanupAll();
+  cleanupJetStream();
+};
+process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    cleanupAll();
+    cleanup();
     process.exit(130);
   });
 }
@@ -375,7 +398,7 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(`bench:streams failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    cleanupAll();
+    cleanup();
     process.exit(1);
   },
 );

@@ -36,7 +36,7 @@ describe('runCli', () => {
     const commands = await loadCommands();
     const names = commands.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toHaveLength(30);
+    expect(names).toHaveLength(31);
     for (const c of commands) expect(c.summary.length).toBeGreaterThan(0);
   });
 });

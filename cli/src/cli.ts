@@ -25,11 +25,12 @@ const LOADERS: Record<string, () => Promise<readonly CommandSpec[]>> = {
   firehose: async () => (await import('./commands/firehose.js')).firehoseCommands,
   apps: async () => (await import('./commands/apps.js')).appsCommands,
   video: async () => (await import('./commands/video.js')).videoCommands,
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommands,
 };
 
 /** Every command, in help order. */
 export async function loadCommands(): Promise<CommandSpec[]> {
-  const groups = ['streams', 'put', 'tail', 'replay', 'keys', 'firehose', 'apps', 'video'];
+  const groups = ['streams', 'put', 'tail', 'replay', 'keys', 'firehose', 'apps', 'video', 'migrate'];
   return (await Promise.all(groups.map((g) => LOADERS[g]!()))).flat();
 }
 

@@ -17,7 +17,7 @@ import { registerErrorHandler, sendAwsError } from './plugins/errors.js';
 import { registerHealthRoutes, storeProbes } from './plugins/health.js';
 import { ServerMetrics } from './plugins/metrics.js';
 import { registerRequestMetrics, requestIdFor, REQUEST_ID_HEADER } from './plugins/request-metrics.js';
-import { LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
+import { JetStreamShardStore, LevelShardStore, StreamsService, registerStreamsRoutes, type ShardStore, type StreamKeys } from './streams/index.js';
 import { listen, type Listener, type RequestHandler } from './transport.js';
 import { FragmentStore, VideoService, registerVideoRoutes } from './video/index.js';
 import { registerArchiveRoutes } from './video/archive/index.js';
@@ -64,6 +64,15 @@ export function resolveAuthMode(config: ServerConfig): 'sigv4' | 'none' {
   return config.auth;
 }
 
+/** The Data Streams store the config names: the embedded LevelDB store, or a JetStream cluster (issue 9). */
+function shardStoreFor(config: ServerConfig, logger: Logger): ShardStore {
+  if (config.storage.engine === 'jetstream') {
+    const { servers, replicas, prefix } = config.storage;
+    return new JetStreamShardStore({ servers, replicas, prefix, logger: logger.child({ service: 'streams', store: 'jetstream' }) });
+  }
+  return new LevelShardStore({ location: join(config.dataDir, 'streams'), syncWrites: config.syncWrites });
+}
+
 export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
   const { config, clock, logger } = deps;
   const authMode = resolveAuthMode(config);
@@ -100,7 +109,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
     streams = await opening(
       StreamsService.open({
         clock,
-        store: deps.store ?? new LevelShardStore({ location: join(config.dataDir, 'streams'), syncWrites: config.syncWrites }),
+        store: deps.store ?? shardStoreFor(config, logger),
         keys: deps.keys ?? null,
         logger: logger.child({ service: 'streams' }),
         region: config.region,

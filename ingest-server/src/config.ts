@@ -99,6 +99,18 @@ export const MetricsConfig = Type.Object({
   bearerToken: Type.Optional(Type.String({ minLength: 16 })),
 });
 
+/** Where Data Streams keeps its shards (issue 9): the embedded LevelDB store, or a NATS JetStream cluster. */
+export const StorageConfig = Type.Object({
+  engine: Type.Union([Type.Literal('leveldb'), Type.Literal('jetstream')], { default: 'leveldb' }),
+  /** NATS URLs of the JetStream cluster (engine jetstream); list every node so the client fails over. */
+  servers: Type.Array(Type.String({ pattern: '^(nats|tls)://' }), { minItems: 1, default: ['nats://127.0.0.1:4222'] }),
+  /** JetStream replicas per stream: 3 survives the loss of one node; 1 is for tests only. */
+  replicas: Type.Integer({ minimum: 1, maximum: 5, default: 3 }),
+  /** Namespaces the JetStream stream names and subjects, so several deployments can share a cluster. */
+  prefix: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'rivulet' }),
+});
+export type StorageConfig = Static<typeof StorageConfig>;
+
 export const ServerConfig = Type.Object({
   host: Type.String({ default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 4567 }),
@@ -113,6 +125,7 @@ export const ServerConfig = Type.Object({
   tlsKeyFile: Type.Optional(Type.String()),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+  storage: Type.Object(StorageConfig.properties, { default: {} }),
   streams: Type.Object(StreamsConfig.properties, { default: {} }),
   firehose: Type.Object(FirehoseConfig.properties, { default: {} }),
   analytics: Type.Object(AnalyticsConfig.properties, { default: {} }),
@@ -181,6 +194,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     const raw = env[spec.env];
     if (raw !== undefined && raw !== '') fromEnv[spec.key] = coerce(raw, spec.kind, spec.env);
   }
+  // The storage block is nested, so its two environment overrides are layered field by field.
+  const storageEnv: Record<string, unknown> = {};
+  if (env['RIVULET_STORAGE_ENGINE']) storageEnv['engine'] = env['RIVULET_STORAGE_ENGINE'];
+  if (env['RIVULET_NATS_SERVERS']) storageEnv['servers'] = env['RIVULET_NATS_SERVERS'].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (Object.keys(storageEnv).length > 0) fromEnv['storage'] = { ...(fileConfig['storage'] as Record<string, unknown> | undefined), ...storageEnv };
   return resolveConfig({ ...fileConfig, ...fromEnv, ...fromFlags });
 }
 

@@ -45,6 +45,8 @@ export const ERRORS = {
   STREAMS_KMS_NOT_FOUND: { status: 400, awsType: 'KMSNotFoundException', template: 'Key {keyId} does not exist in the key store' },
   STREAMS_KMS_DISABLED: { status: 400, awsType: 'KMSDisabledException', template: 'Key {keyId} is disabled' },
   STREAMS_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Storage failure: {message}' },
+  // A replicated store (JetStream) that cannot reach a quorum: retryable, so the SDK retries it
+  STREAMS_STORAGE_UNAVAILABLE: { status: 503, awsType: 'ServiceUnavailable', template: 'Storage unavailable: {message}' },
 
   // Agent (these never cross the wire; the AWS names only keep the shape uniform)
   AGENT_BUFFER: { status: 500, awsType: 'InternalFailure', template: 'Agent buffer: {message}' },

@@ -1,0 +1,63 @@
+/**
+ * Message gets against JetStream without consumers. `leaderGet` asks the stream leader
+ * ($JS.API.STREAM.MSG.GET, which in 2.9+ takes `next_by_subj` too): always current.
+ * `directGet` asks any replica ($JS.API.DIRECT.GET, stream option allow_direct): spreads reads
+ * over the cluster and keeps working while the leader is being elected, but a follower may lag
+ * the newest acknowledged writes, so callers fall back to leaderGet where that matters.
+ */
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { headers as newHeaders } from '@nats-io/transport-node';
+import { JetStreamApiError } from '@nats-io/jetstream';
+
+export interface GotMessage {
+  subject: string;
+  seq: number;
+  header(name: string): string;
+  data: Uint8Array;
+}
+
+export type GetQuery = { seq: number } | { last_by_subj: string } | { seq: number; next_by_subj: string };
+
+interface RawStoredMessage {
+  subject: string;
+  seq: number;
+  hdrs?: string;
+  data?: string;
+}
+
+interface RawReply {
+  message?: RawStoredMessage;
+  error?: { code: number; err_code: number; description: string };
+}
+
+/** Parses the NATS/1.0 header block the MSG.GET API returns base64-encoded. */
+function parseHeaderBlock(block: Uint8Array): MsgHdrs {
+  const h = newHeaders();
+  const lines = new TextDecoder().decode(block).split('\r\n');
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) h.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+  }
+  return h;
+}
+
+export async function leaderGet(nc: NatsConnection, stream: string, query: GetQuery, timeoutMs: number): Promise<GotMessage | null> {
+  const reply = await nc.request(`$JS.API.STREAM.MSG.GET.${stream}`, JSON.stringify(query), { timeout: timeoutMs });
+  const body = reply.json<RawReply>();
+  if (body.error) {
+    // 10037: no message found
+    if (body.error.err_code === 10037) return null;
+    throw new JetStreamApiError({ code: body.error.code, err_code: body.error.err_code, description: body.error.description });
+  }
+  const m = body.message;
+  if (!m) return null;
+  const hdrs = m.hdrs ? parseHeaderBlock(Buffer.from(m.hdrs, 'base64')) : newHeaders();
+  return { subject: m.subject, seq: m.seq, header: (n) => hdrs.get(n), data: m.data ? Buffer.from(m.data, 'base64') : new Uint8Array(0) };
+}
+
+export async function directGet(jsm: JetStreamManager, stream: string, query: GetQuery): Promise<GotMessage | null> {
+  const m = await jsm.direct.getMessage(stream, query as Parameters<JetStreamManager['direct']['getMessage']>[1]);
+  if (m === null) return null;
+  return { subject: m.subject, seq: m.seq, header: (n) => m.header.get(n), data: m.data };
+}
