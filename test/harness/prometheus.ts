@@ -28,21 +28,27 @@ export function promtoolCheck(text: string): { code: number | null; output: stri
 const SYSTEM_PYTHON = '/usr/bin/python3';
 
 const PYTHON_PARSE = `
-import json, sys
+import json, math, sys
 from prometheus_client.parser import text_string_to_metric_families
 out = []
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
-        out.append({"family": family.name, "type": family.type, "name": s.name, "labels": s.labels, "value": s.value})
+        # NaN and infinities are legal sample values (prom-client reports the event-loop delay mean
+        # as NaN when no delay was sampled since the last scrape); JSON cannot carry them as numbers.
+        value = s.value if math.isfinite(s.value) else repr(s.value)
+        out.append({"family": family.name, "type": family.type, "name": s.name, "labels": s.labels, "value": value})
 print(json.dumps(out))
 `;
+
+const NON_FINITE: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
 
 /** Parses with python3's prometheus_client (throws on any parse error); returns every sample. */
 export function pythonParse(text: string): (Sample & { family: string; type: string })[] {
   const out = spawnSync(SYSTEM_PYTHON, ['-c', PYTHON_PARSE], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (out.error) throw out.error;
   if (out.status !== 0) throw new Error(`prometheus_client could not parse the text:\n${out.stderr}`);
-  return JSON.parse(out.stdout) as (Sample & { family: string; type: string })[];
+  const samples = JSON.parse(out.stdout) as (Omit<Sample, 'value'> & { value: number | string; family: string; type: string })[];
+  return samples.map((s) => ({ ...s, value: typeof s.value === 'number' ? s.value : (NON_FINITE[s.value] ?? Number.NaN) }));
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
