@@ -4,12 +4,9 @@
  * for exact assertions.
  */
 import { spawnSync } from 'node:child_process';
+import { parsePromText, sumOf, type Sample } from '../../ingest-server/console/src/prom-text.js';
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+export { sumOf, type Sample };
 
 export async function scrape(url: string, headers: Record<string, string> = {}): Promise<string> {
   const res = await fetch(url, { headers });
@@ -51,19 +48,16 @@ export function pythonParse(text: string): (Sample & { family: string; type: str
   return samples.map((s) => ({ ...s, value: typeof s.value === 'number' ? s.value : (NON_FINITE[s.value] ?? Number.NaN) }));
 }
 
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/** The samples of the text (comments skipped), for reading values; validity is promtool's and python's job. */
+/**
+ * The samples of the text (comments skipped), read with the console's parser; validity is
+ * promtool's and python's job, but a line that parser skipped fails here rather than vanishing.
+ */
 export function samples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = LINE.exec(line);
-    if (!m) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  const out = parsePromText(text);
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  if (out.length !== lines.length) {
+    const unparsed = lines.filter((l) => parsePromText(l).length === 0);
+    throw new Error(`${unparsed.length} of ${lines.length} sample lines did not parse: ${unparsed.slice(0, 3).join(' | ')}`);
   }
   return out;
 }
@@ -73,9 +67,4 @@ export function valueOf(all: readonly Sample[], name: string, labels: Record<str
   const found = all.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
-}
-
-/** The sum over every sample named `name` whose labels include `labels`. */
-export function sumOf(all: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return all.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }

@@ -50,3 +50,10 @@ describe('the Prometheus text parser', () => {
     expect(counterRate(1, 2, 0)).toBe(0);
   });
 });
+
+describe('special sample values', () => {
+  it('reads NaN and Inf in any case, as Prometheus does (prom-client writes "Nan")', () => {
+    const samples = parsePromText('a Nan\nb NaN\nc +Inf\nd -inf\ne Inf\n');
+    expect(samples.map((s) => s.value)).toEqual([NaN, NaN, Infinity, -Infinity, Infinity]);
+  });
+});

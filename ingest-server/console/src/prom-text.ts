@@ -12,10 +12,12 @@ export interface Sample {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 
+/** Prometheus reads values with Go's ParseFloat, so NaN and Inf come in any case (prom-client writes "Nan"). */
 function parseValue(text: string): number {
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const word = text.toLowerCase();
+  if (word === '+inf' || word === 'inf') return Infinity;
+  if (word === '-inf') return -Infinity;
+  if (word === 'nan') return NaN;
   const n = Number(text);
   if (Number.isNaN(n)) throw new Error(`not a sample value: ${text}`);
   return n;
