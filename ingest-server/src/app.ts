@@ -115,6 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<RivuletServer> {
         region: config.region,
         accountId: config.accountId,
         config: config.streams,
+        ingestProcesses: config.storage.ingestProcesses,
         metrics: metrics.streams,
       }),
     );

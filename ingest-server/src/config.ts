@@ -108,6 +108,12 @@ export const StorageConfig = Type.Object({
   replicas: Type.Integer({ minimum: 1, maximum: 5, default: 3 }),
   /** Namespaces the JetStream stream names and subjects, so several deployments can share a cluster. */
   prefix: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'rivulet' }),
+  /**
+   * How many rivulet-ingest processes serve these streams behind one load balancer. Each enforces
+   * 1/N of every per-shard limit, so together they enforce the limit while requests are spread
+   * evenly (README "Scaling out").
+   */
+  ingestProcesses: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
 });
 export type StorageConfig = Static<typeof StorageConfig>;
 

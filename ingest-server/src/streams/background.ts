@@ -38,6 +38,13 @@ export class RetentionTrimmer {
   }
 
   private async trimAll(): Promise<number> {
+    // Shared store: a stream another process just created must not look like an orphan to sweep().
+    try {
+      await this.registry.sync();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'retention skipped: could not follow stream changes; will retry');
+      return 0;
+    }
     let deleted = 0;
     const now = this.deps.clock.now();
     const cutoffs = new Map<number, number>();

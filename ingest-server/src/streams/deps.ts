@@ -21,6 +21,8 @@ export interface StreamsDeps {
   region: string;
   accountId: string;
   config: Static<typeof StreamsConfig>;
+  /** Processes sharing the store (storage.ingestProcesses): each enforces its share of the limits. */
+  ingestProcesses?: number;
   /** Records and bytes per shard for /metrics; none by default. */
   metrics?: StreamsMetrics;
 }

@@ -81,6 +81,8 @@ export interface StreamRuntime {
   openShards: ShardRuntime[];
   /** Reshard, delete and update operations run one at a time per stream. */
   updating: boolean;
+  /** Shared store: the stored revision this document was read at or saved as (0 otherwise). */
+  revision: number;
 }
 
 export function isOpen(shard: ShardRuntime): boolean {

@@ -7,6 +7,9 @@
  *   records, so after a crash either both exist or neither does.
  * - Batches of one producer run one at a time, so a retry racing its original waits for it.
  * - A sequence below the last accepted one is refused: its response is no longer kept.
+ * - On a store several processes share, states are not cached (another process may have moved
+ *   the producer on), and batches are serialized per process only: a retry sent to another
+ *   process while its original is still running there is not recognised (README "Scaling out").
  */
 import { RivuletError } from '@rivulet/shared';
 import type { ProducerWrite, ShardStore } from './store.js';
@@ -24,7 +27,14 @@ export class ProducerDedup {
   private readonly cache = new Map<string, ProducerState>();
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly store: ShardStore) {}
+  private readonly caching: boolean;
+
+  constructor(
+    private readonly store: ShardStore,
+    options: { cache?: boolean } = {},
+  ) {
+    this.caching = options.cache ?? true;
+  }
 
   /** Runs `execute` once per (producerId, seq); returns its response, or the stored one on retry. */
   async run(producerId: string, seq: number, execute: (persist: PersistResponse) => Promise<string>): Promise<{ response: string; replayed: boolean }> {
@@ -62,6 +72,7 @@ export class ProducerDedup {
   }
 
   private remember(producerId: string, state: ProducerState): void {
+    if (!this.caching) return;
     this.cache.delete(producerId);
     this.cache.set(producerId, state);
     if (this.cache.size > MAX_CACHED_PRODUCERS) {

@@ -1,7 +1,9 @@
 /**
  * Record reads and writes: PutRecords routing and group-committed appends, shard iterators and
  * GetRecords. Positions are assigned here, synchronously, so order within a shard is the order
- * requests arrive; the store makes them durable in that same order.
+ * requests arrive; the store makes them durable in that same order. On a store several
+ * processes share, the store assigns positions instead (shared-put.ts), and reads ask the store
+ * where this process's tail state would be stale.
  */
 import { RivuletError, decodeSequenceNumber, encodeSequenceNumber, hashPartitionKey, parseHashKey, shardIdFor } from '@rivulet/shared';
 import { chunkDataSpans, decodeBase64Into, decodeChunk, decodedLength, encodeChunk, isEncryptedChunk, type ChunkInput } from './chunk-codec.js';
@@ -11,6 +13,7 @@ import { NO_STREAMS_METRICS, type ShardMetrics } from './metrics.js';
 import { rememberRecent, routeHashKey, type ShardRuntime, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
 import { ResponseWriter } from './response-writer.js';
+import { putShared, type SharedPutParts } from './shared-put.js';
 import type { ProducerWrite, StoredChunk } from './store.js';
 import type { ThroughputLimiter } from './throughput.js';
 
@@ -62,18 +65,32 @@ interface PendingShard {
 }
 
 export class RecordsService {
+  private readonly sharedParts: SharedPutParts;
+
   constructor(
     private readonly deps: StreamsDeps,
     private readonly registry: StreamRegistry,
     private readonly iterators: IteratorCodec,
     private readonly limiter: ThroughputLimiter,
-  ) {}
+  ) {
+    this.sharedParts = {
+      deps,
+      registry,
+      limiter,
+      route: (stream, entry) => this.route(stream, entry),
+      encryptionFor: (stream) => this.encryptionFor(stream),
+      refuseWhole: (stream, entries, admitted, shard) => this.refuseWhole(stream, entries, admitted, shard),
+      recordsIn: (stream, shard, records, bytes) => this.metricsOf(stream, shard).recordsIn(records, bytes),
+    };
+  }
 
   /**
    * Appends entries, refusing per record what the shard limits refuse (unless `limited` is false). `prepare` turns the results
    * into the response and producer state, which are committed in the same batch as the records.
    */
   async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite, atomic = false, limited = true): Promise<PutResult[]> {
+    const shared = this.deps.store.shared;
+    if (shared) return putShared(this.sharedParts, shared, stream, entries, producer, atomic, limited);
     const results: PutResult[] = new Array(entries.length);
     const byShard = new Map<number, PendingShard>();
     const streamId = stream.doc.id;
@@ -173,7 +190,7 @@ export class RecordsService {
         position = 0;
         break;
       case 'LATEST':
-        position = shard.nextPosition;
+        position = await this.tip(stream, shard);
         break;
       case 'AT_SEQUENCE_NUMBER':
       case 'AFTER_SEQUENCE_NUMBER': {
@@ -199,7 +216,7 @@ export class RecordsService {
         // Past the newest committed record: start at the first uncommitted position, not past
         // it, so a put still committing (its arrival after the timestamp) is not skipped.
         // The tip is read before the lookup: a commit finishing during it must not move it.
-        const tip = shard.committedPosition;
+        const tip = await this.tip(stream, shard);
         position = (await this.deps.store.positionAtTime(stream.doc.id, shard.doc.index, timestampMs)) ?? tip;
         break;
       }
@@ -268,7 +285,8 @@ export class RecordsService {
       }
     }
     this.limiter.recordRead(stream.doc.id, shard.doc.index, bytes);
-    const atTip = !truncated && next >= shard.committedPosition;
+    // Shared store: no process knows the tip without asking; a read that stopped short of its limits reached it.
+    const atTip = !truncated && (this.deps.store.shared ? chunks.length < limit : next >= shard.committedPosition);
     const behind = atTip || count === 0 ? 0 : Math.max(0, now - lastArrival);
     this.metricsOf(stream, shard).recordsOut(count, bytes, behind);
     out.text(`],"MillisBehindLatest":${behind}`);
@@ -328,12 +346,19 @@ export class RecordsService {
     if (!shard) throw new RivuletError('STREAMS_SHARD_NOT_FOUND', { shard: shardIdFor(shardIndex), stream: stream.doc.name, account: this.deps.accountId });
     if (from.kind === 'TRIM_HORIZON') return 0;
     // As for AT_TIMESTAMP iterators: a put still committing is not skipped.
-    const tip = shard.committedPosition;
+    const tip = await this.tip(stream, shard);
     return (await this.deps.store.positionAtTime(stream.doc.id, shardIndex, from.timestampMs)) ?? tip;
+  }
+
+  /** One past the newest committed record: this process's own count, or on a shared store the store's tail. */
+  private async tip(stream: StreamRuntime, shard: ShardRuntime): Promise<number> {
+    if (!this.deps.store.shared) return shard.committedPosition;
+    return (await this.deps.store.tail(stream.doc.id, shard.doc.index)).nextPosition ?? 0;
   }
 
   /** Chunks from `position` on: none at the tip, the tail cache when it covers, else the store. */
   private async chunksFrom(stream: StreamRuntime, shard: ShardRuntime, position: number, limit: number): Promise<StoredChunk[]> {
+    if (this.deps.store.shared) return this.deps.store.readChunks(stream.doc.id, shard.doc.index, position, Math.ceil((MAX_GET_BYTES * 4) / 3), limit);
     if (position >= shard.committedPosition) return [];
     const first = shard.recent[0];
     if (first && position >= first.firstPosition) return shard.recent.filter((c) => c.firstPosition + c.count > position);

@@ -2,10 +2,16 @@
  * The stream registry: every data stream's document and runtime state, loaded at open and
  * saved through the ShardStore on each change. Owns stream lifecycle and lookup by name or
  * ARN; does not own records (records.ts) or resharding (resharding.ts).
+ *
+ * On a shared store (several processes, `store.shared`) the registry is a cache of the store:
+ * `sync()` applies every document change since the last one before each request, so a process
+ * answers with what any process wrote before the request arrived; saves are compare-and-set on
+ * the document's revision, and a lost race is ResourceInUseException with the cache reloaded.
  */
 import { Value } from '@sinclair/typebox/value';
 import { RivuletError, uniformRanges } from '@rivulet/shared';
 import type { StreamsDeps } from './deps.js';
+import type { SharedStreamsStore, StreamDocVersion } from './store.js';
 import { StreamDoc, refreshOpenShards, toRuntimeShard, type ShardDoc, type StreamRuntime } from './model.js';
 
 export interface StreamRef {
@@ -19,10 +25,17 @@ export class StreamRegistry {
   private readonly byName = new Map<string, StreamRuntime>();
   private readonly byStreamId = new Map<number, StreamRuntime>();
   private nextStreamId = 1;
+  /** Shared store: each stream's document revision (tombstones too), and the newest revision applied. */
+  private readonly revisions = new Map<string, number>();
+  private revision = 0;
+  private syncRunning: Promise<void> = Promise.resolve();
+  private syncQueued: Promise<void> | null = null;
 
   constructor(private readonly deps: StreamsDeps) {}
 
   async load(): Promise<void> {
+    const shared = this.deps.store.shared;
+    if (shared) return this.loadShared(shared);
     const docs = await this.deps.store.loadStreams();
     const savedNextId = Number((await this.deps.store.getSetting('next-stream-id')) ?? '1');
     this.nextStreamId = Math.max(1, savedNextId);
@@ -56,6 +69,76 @@ export class StreamRegistry {
       this.index(stream);
       this.nextStreamId = Math.max(this.nextStreamId, parsed.id + 1);
     }
+  }
+
+  /**
+   * Shared store: brings the cache up to every change stored before this call (undefined, and
+   * nothing to wait for, otherwise). Concurrent callers share one follow-up pull.
+   */
+  sync(): Promise<void> | undefined {
+    const shared = this.deps.store.shared;
+    if (!shared) return undefined;
+    if (this.syncQueued) return this.syncQueued;
+    const next: Promise<void> = this.syncRunning.then(() => {
+      if (this.syncQueued === next) this.syncQueued = null;
+      return this.pull(shared);
+    });
+    this.syncQueued = next;
+    this.syncRunning = next.catch(() => undefined);
+    return next;
+  }
+
+  private async loadShared(shared: SharedStreamsStore): Promise<void> {
+    await this.pull(shared);
+    // A reshard that crashed between closing shards in the store and saving the document left
+    // the store's writable shards and the document apart: the document is the truth.
+    for (const stream of this.byName.values()) {
+      await shared.setWritableShards(stream.doc.id, stream.openShards.map((s) => s.doc.index));
+    }
+  }
+
+  private async pull(shared: SharedStreamsStore): Promise<void> {
+    for (const change of await shared.changesAfter(this.revision)) {
+      this.apply(change);
+      this.revision = Math.max(this.revision, change.revision);
+    }
+  }
+
+  /** Replaces the cached stream with a stored version, unless the cache already has it. */
+  private apply(version: StreamDocVersion): void {
+    if ((this.revisions.get(version.name) ?? 0) >= version.revision) return;
+    this.revisions.set(version.name, version.revision);
+    const old = this.byName.get(version.name);
+    if (old) {
+      this.byName.delete(old.doc.name);
+      this.byStreamId.delete(old.doc.id);
+    }
+    if (version.document === null) return;
+    const parsed: unknown = JSON.parse(version.document);
+    if (!Value.Check(StreamDoc, parsed)) {
+      throw new RivuletError('STREAMS_STORAGE', { message: `stream document for ${version.name} does not match its schema` });
+    }
+    const stream = this.runtimeFor(parsed);
+    stream.revision = version.revision;
+    this.index(stream);
+  }
+
+  /** Shared store: replaces the cached stream with the stored one (after a failed change left the cache ahead of it). */
+  async reload(name: string): Promise<void> {
+    const shared = this.deps.store.shared;
+    const current = shared ? await shared.loadStream(name) : null;
+    if (current) {
+      this.revisions.set(name, 0);
+      this.apply(current);
+    }
+  }
+
+  /** After a lost compare-and-set: reload the stream from the store, then refuse the request. */
+  private async conflict(name: string): Promise<never> {
+    await this.reload(name);
+    throw new RivuletError('STREAMS_IN_USE', {
+      message: `Stream ${name} under account ${this.deps.accountId} was changed by another request at the same time; retry.`,
+    });
   }
 
   arnFor(name: string): string {
@@ -123,8 +206,14 @@ export class StreamRegistry {
       throw new RivuletError('STREAMS_LIMIT', { message: `On-demand stream count limit of ${this.deps.config.onDemandStreamLimit} reached` });
     }
     const now = this.deps.clock.now();
-    const id = this.nextStreamId++;
-    await this.deps.store.putSetting('next-stream-id', String(this.nextStreamId));
+    const shared = this.deps.store.shared;
+    let id: number;
+    if (shared) {
+      id = await shared.allocateStreamId();
+    } else {
+      id = this.nextStreamId++;
+      await this.deps.store.putSetting('next-stream-id', String(this.nextStreamId));
+    }
     const shards: ShardDoc[] = uniformRanges(shardCount).map((r, index) => ({
       index,
       parentIndex: null,
@@ -148,20 +237,42 @@ export class StreamRegistry {
       shardLevelMetrics: [],
     };
     const stream = this.runtimeFor(doc);
+    if (shared) {
+      // The document first, so no process's retention sweep takes the new records' stream for an orphan.
+      if ((await shared.saveStreamIf(name, JSON.stringify(doc), this.revisions.get(name) ?? 0)) === null) {
+        await this.sync();
+        throw new RivuletError('STREAMS_IN_USE', { message: `Stream ${name} under account ${this.deps.accountId} already exists.` });
+      }
+      await this.sync();
+      await shared.setWritableShards(id, shards.map((s) => s.index));
+      return this.byName.get(name) ?? stream;
+    }
     await this.save(stream);
     this.index(stream);
     return stream;
   }
 
   async delete(stream: StreamRuntime): Promise<void> {
+    const shared = this.deps.store.shared;
+    if (shared) {
+      if (!(await shared.deleteStreamIf(stream.doc.name, stream.doc.id, stream.revision))) await this.conflict(stream.doc.name);
+      await this.sync();
+      return;
+    }
     this.byName.delete(stream.doc.name);
     this.byStreamId.delete(stream.doc.id);
     await this.deps.store.deleteStream(stream.doc.name, stream.doc.id);
   }
 
-  /** Durably writes the stream's document. */
-  save(stream: StreamRuntime): Promise<void> {
-    return this.deps.store.saveStream(stream.doc.name, JSON.stringify(stream.doc));
+  /** Durably writes the stream's document (shared store: only over the revision this process has). */
+  async save(stream: StreamRuntime): Promise<void> {
+    const shared = this.deps.store.shared;
+    if (!shared) return this.deps.store.saveStream(stream.doc.name, JSON.stringify(stream.doc));
+    const name = stream.doc.name;
+    const revision = await shared.saveStreamIf(name, JSON.stringify(stream.doc), stream.revision);
+    if (revision === null) return this.conflict(name);
+    stream.revision = revision;
+    if ((this.revisions.get(name) ?? 0) < revision) this.revisions.set(name, revision);
   }
 
   /** Runs fn as the stream's only structural update at a time (reshard, mode, retention...). */
@@ -180,7 +291,7 @@ export class StreamRegistry {
   }
 
   private runtimeFor(doc: StreamDoc): StreamRuntime {
-    const stream: StreamRuntime = { doc, arn: this.arnFor(doc.name), shards: new Map(), openShards: [], updating: false };
+    const stream: StreamRuntime = { doc, arn: this.arnFor(doc.name), shards: new Map(), openShards: [], updating: false, revision: 0 };
     for (const shard of doc.shards) stream.shards.set(shard.index, toRuntimeShard(shard, 0, 0));
     refreshOpenShards(stream);
     return stream;

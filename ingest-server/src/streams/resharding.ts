@@ -5,11 +5,16 @@
  * A reshard first changes routing, synchronously, so no new record reaches a closing shard;
  * then waits for in-flight commits (store barrier); only then fixes each parent's last position
  * and saves the document. Readers therefore see a parent end only after all its records landed.
+ *
+ * On a store several processes share, the barrier is the store's: one update closes the parents
+ * to appends from every process (setWritableShards), after which their stored tails are final;
+ * the document is then saved by compare-and-set. If that fails, the parents are reopened.
  */
 import { RivuletError, shardIdFor, uniformRanges } from '@rivulet/shared';
 import type { StreamsDeps } from './deps.js';
 import { isOpen, refreshOpenShards, toRuntimeShard, type ShardRuntime, type StreamRuntime } from './model.js';
 import type { StreamRegistry } from './registry.js';
+import type { SharedStreamsStore } from './store.js';
 
 export class Resharder {
   constructor(
@@ -26,8 +31,9 @@ export class Resharder {
           message: `NewStartingHashKey ${newStartingHashKey} used in SplitShard() on shard ${shardId} in stream ${stream.doc.name} under account ${this.deps.accountId} is not both greater than one plus the shard's StartingHashKey ${shard.startHash} and less than the shard's EndingHashKey ${shard.endHash}.`,
         });
       }
+      const before = this.openIndexes(stream);
       const closing = [this.splitNow(stream, shard, newStartingHashKey)];
-      await this.finish(stream, closing);
+      await this.finish(stream, closing, before);
     });
   }
 
@@ -40,7 +46,8 @@ export class Resharder {
           message: `Shards ${shardId} and ${adjacentShardId} in stream ${stream.doc.name} under account ${this.deps.accountId} are not an adjacent pair of shards eligible for merging`,
         });
       }
-      await this.finish(stream, this.mergeNow(stream, a, b));
+      const before = this.openIndexes(stream);
+      await this.finish(stream, this.mergeNow(stream, a, b), before);
     });
   }
 
@@ -55,6 +62,7 @@ export class Resharder {
       }
       this.checkShardLimit(target - current);
       if (target === current && this.isUniform(stream)) return current;
+      const before = this.openIndexes(stream);
       const closing: ShardRuntime[] = [];
       const targets = uniformRanges(target);
       for (const range of targets.slice(1)) {
@@ -68,9 +76,13 @@ export class Resharder {
           parts = stream.openShards.filter((s) => s.startHash >= range.startingHashKey && s.endHash <= range.endingHashKey);
         }
       }
-      await this.finish(stream, closing);
+      await this.finish(stream, closing, before);
       return current;
     });
+  }
+
+  private openIndexes(stream: StreamRuntime): number[] {
+    return stream.openShards.map((s) => s.doc.index);
   }
 
   private isUniform(stream: StreamRuntime): boolean {
@@ -135,19 +147,47 @@ export class Resharder {
    * Must be called in the same tick as the routing change: the first save is queued ahead of any
    * record routed to a child, so a child's records are never durable before the child itself.
    */
-  private async finish(stream: StreamRuntime, closing: ShardRuntime[]): Promise<void> {
-    const childrenSaved = this.registry.save(stream);
-    await this.deps.store.barrier();
-    await childrenSaved;
-    const now = this.deps.clock.now();
-    for (const shard of closing) {
-      shard.doc.endingPosition = shard.committedPosition - 1;
-      shard.doc.closedAtMs = now;
+  private async finish(stream: StreamRuntime, closing: ShardRuntime[], before: number[]): Promise<void> {
+    const shared = this.deps.store.shared;
+    if (shared) {
+      await this.finishShared(shared, stream, closing, before);
+    } else {
+      const childrenSaved = this.registry.save(stream);
+      await this.deps.store.barrier();
+      await childrenSaved;
+      const now = this.deps.clock.now();
+      for (const shard of closing) {
+        shard.doc.endingPosition = shard.committedPosition - 1;
+        shard.doc.closedAtMs = now;
+      }
+      await this.registry.save(stream);
     }
-    await this.registry.save(stream);
     this.deps.logger.info(
       { stream: stream.doc.name, closed: closing.map((s) => shardIdFor(s.doc.index)), open: stream.openShards.map((s) => shardIdFor(s.doc.index)) },
       'resharded stream',
     );
+  }
+
+  private async finishShared(shared: SharedStreamsStore, stream: StreamRuntime, closing: ShardRuntime[], before: number[]): Promise<void> {
+    const { store } = this.deps;
+    try {
+      await shared.setWritableShards(stream.doc.id, this.openIndexes(stream));
+      const now = this.deps.clock.now();
+      for (const shard of closing) {
+        shard.doc.endingPosition = ((await store.tail(stream.doc.id, shard.doc.index)).nextPosition ?? 0) - 1;
+        shard.doc.closedAtMs = now;
+      }
+      await this.registry.save(stream);
+    } catch (err) {
+      // Back to what the stored document says is open (another process's reshard may have won).
+      try {
+        await this.registry.reload(stream.doc.name);
+        const stored = this.registry.byId(stream.doc.id);
+        await shared.setWritableShards(stream.doc.id, stored ? this.openIndexes(stored) : before);
+      } catch (rollback) {
+        this.deps.logger.error({ err: rollback, stream: stream.doc.name }, 'reopening shards after a failed reshard failed; a restart reopens them');
+      }
+      throw err;
+    }
   }
 }

@@ -79,4 +79,51 @@ export interface ShardStore {
   /** Small named values that must survive restarts (the iterator secret, for example). */
   getSetting(name: string): Promise<string | null>;
   putSetting(name: string, value: string): Promise<void>;
+
+  /** Present on stores several rivulet-ingest processes serve at once (JetStream). */
+  readonly shared?: SharedStreamsStore;
+}
+
+/** A stream document as a shared store holds it; `document` null is a deleted stream. */
+export interface StreamDocVersion {
+  name: string;
+  document: string | null;
+  /** Increases with every change of any stream document (a JetStream sequence). */
+  revision: number;
+}
+
+/** A chunk to append where the store assigns positions (`firstPosition` is ignored). */
+export type AppendChunk = Omit<ChunkWrite, 'firstPosition'>;
+
+/** Where an appended chunk landed, or that its shard no longer takes writes (closed by a reshard elsewhere). */
+export type AppendOutcome = { firstPosition: number } | { closed: true };
+
+/**
+ * What a store shared by several processes adds. No process holds authoritative state: positions
+ * come from the store, stream documents change by compare-and-set on their revision, and each
+ * process follows the others' changes through `changesAfter`.
+ */
+export interface SharedStreamsStore {
+  /**
+   * Appends each chunk to its shard; positions are store-assigned, strictly increasing per shard
+   * (with gaps). Chunks of one call to different shards land independently; throws only if some
+   * chunk could be neither stored nor found closed.
+   */
+  append(chunks: AppendChunk[]): Promise<AppendOutcome[]>;
+  /** Every stream document change with a revision above `revision`, oldest first. */
+  changesAfter(revision: number): Promise<StreamDocVersion[]>;
+  loadStream(name: string): Promise<StreamDocVersion | null>;
+  /**
+   * Writes a stream document only if its stored revision is still `expected` (0: no document,
+   * or a deleted one, exists); returns the new revision, or null when another process got there first.
+   */
+  saveStreamIf(name: string, document: string, expected: number): Promise<number | null>;
+  /** Deletes (tombstones) the document if still at `expected`, and the stream's records; false on a conflict. */
+  deleteStreamIf(name: string, streamId: number, expected: number): Promise<boolean>;
+  /** From now on only these shards of the stream accept appends; the rest are closed, atomically. */
+  setWritableShards(streamId: number, shardIndexes: readonly number[]): Promise<void>;
+  /** Stores `value` under `name` unless a value is there already; returns the stored value. */
+  claimSetting(name: string, value: string): Promise<string>;
+  /** A stream id no other process has been or will be given. */
+  allocateStreamId(): Promise<number>;
 }

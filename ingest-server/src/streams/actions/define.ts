@@ -10,5 +10,14 @@ export function streamsAction<S extends TSchema>(
   input: S,
   run: (svc: StreamsService, input: Static<S>, ctx: ActionContext) => Promise<unknown>,
 ): StreamsAction {
-  return (svc) => defineAction({ name, input, run: (ctx, value) => run(svc, value, ctx) }) as unknown as ActionDef;
+  return (svc) =>
+    defineAction({
+      name,
+      input,
+      run: async (ctx, value) => {
+        const synced = svc.sync();
+        if (synced) await synced;
+        return run(svc, value, ctx);
+      },
+    }) as unknown as ActionDef;
 }

@@ -1,8 +1,8 @@
 /**
  * Finds and reads one shard's chunk messages without consumers (temporary consumers time out
  * while a node is down): direct gets (`next_by_subj` from a sequence) served by any replica,
- * falling back to the stream leader when a replica answers "none" although this process knows
- * the shard holds more (a follower may lag the newest acknowledged write).
+ * falling back to the stream leader when a replica answers "none" where more may follow (a
+ * follower may lag the newest acknowledged write, made by this process or another one).
  *
  * Locating a position or a time is a binary search over the stream's sequence space, O(log n)
  * gets; sequential consumers skip it through a small cache of "position P starts at or after
@@ -23,8 +23,6 @@ export interface ChunkMessage extends ChunkHeaders {
 const HINT_LIMIT = 4096;
 
 export class ChunkReader {
-  /** Per shard subject: the next position this process knows is stored (its tail). */
-  private readonly knownNext = new Map<string, number>();
   /** `${subject}@${position}` -> a sequence at or before that position's chunk. */
   private readonly hints = new Map<string, number>();
   /** Per shard subject: positions below this were trimmed here (a follower may not have applied the purge yet). */
@@ -37,17 +35,12 @@ export class ChunkReader {
     private readonly timeoutMs: number,
   ) {}
 
-  noteStored(subject: string, nextPosition: number): void {
-    if ((this.knownNext.get(subject) ?? -1) < nextPosition) this.knownNext.set(subject, nextPosition);
-  }
-
   noteTrimmed(subject: string, belowPosition: number): void {
     if ((this.trimmedBelow.get(subject) ?? -1) < belowPosition) this.trimmedBelow.set(subject, belowPosition);
   }
 
   forgetStream(streamId: number): void {
     const head = this.names.shardSubject(streamId, 0).replace(/0$/, '');
-    for (const key of [...this.knownNext.keys()]) if (key.startsWith(head)) this.knownNext.delete(key);
     for (const key of [...this.hints.keys()]) if (key.startsWith(head)) this.hints.delete(key);
     for (const key of [...this.trimmedBelow.keys()]) if (key.startsWith(head)) this.trimmedBelow.delete(key);
   }
@@ -57,21 +50,19 @@ export class ChunkReader {
     const stream = this.names.chunkStream(streamId);
     const subject = this.names.shardSubject(streamId, shardIndex);
     const msg = await guarded(`reading the tail of ${subject}`, () => leaderGet(this.nc, stream, { last_by_subj: subject }, this.timeoutMs));
-    const chunk = msg === null ? null : toChunk(stream, msg);
-    if (chunk) this.noteStored(subject, chunk.firstPosition + chunk.count);
-    return chunk;
+    return msg === null ? null : toChunk(stream, msg);
   }
 
-  /** The shard's first chunk at or after sequence `seq`. `expectPosition`: a position known to follow. */
+  /** The shard's first chunk at or after sequence `seq`. `expectPosition` set: a "none" is confirmed with the leader. */
   async next(streamId: number, shardIndex: number, seq: number, expectPosition?: number): Promise<ChunkMessage | null> {
     const stream = this.names.chunkStream(streamId);
     const subject = this.names.shardSubject(streamId, shardIndex);
     const query = { seq, next_by_subj: subject };
     const direct = await guarded(`reading ${subject}`, () => directGet(this.jsm, stream, query));
     let chunk = direct === null ? null : toChunk(stream, direct);
-    // The replica that answered lags: it misses a write this process saw acknowledged, or still
-    // holds a chunk this process trimmed. The leader is current.
-    const missing = chunk === null && expectPosition !== undefined && (this.knownNext.get(subject) ?? -1) > expectPosition;
+    // The replica that answered may lag: miss an acknowledged write (any process's), or still
+    // hold a chunk this process trimmed. The leader is current.
+    const missing = chunk === null && expectPosition !== undefined;
     const trimmed = chunk !== null && chunk.firstPosition < (this.trimmedBelow.get(subject) ?? 0);
     if (missing || trimmed) {
       const msg = await guarded(`reading ${subject}`, () => leaderGet(this.nc, stream, query, this.timeoutMs));
@@ -145,5 +136,5 @@ export class ChunkReader {
 }
 
 function toChunk(stream: string, msg: GotMessage): ChunkMessage {
-  return { ...parseChunkHeaders((n) => msg.header(n), `${stream}#${msg.seq}`), seq: msg.seq, data: msg.data };
+  return { ...parseChunkHeaders((n) => msg.header(n), msg.seq, `${stream}#${msg.seq}`), seq: msg.seq, data: msg.data };
 }

@@ -31,8 +31,6 @@ export interface ChunkWriterOptions {
   publishTimeoutMs: number;
   recoverMs: number;
   clock: Clock;
-  /** Called once a chunk is known stored: the shard's subject and its next position. */
-  onStored(subject: string, nextPosition: number): void;
 }
 
 const RETRY_BASE_MS = 100;
@@ -48,9 +46,8 @@ export class ChunkWriter {
     private readonly options: ChunkWriterOptions,
   ) {}
 
-  /** Publishes now; resolves once the chunk is stored in order, rejects if it is not stored. */
   /** Throws if the chunk cannot be one message (not retryable, so checked before anything is published). */
-  assertFits(chunk: ChunkWrite): void {
+  assertFits(chunk: Omit<ChunkWrite, 'firstPosition'>): void {
     // Headers take well under 1 KiB.
     const maxPayload = this.nc.info?.max_payload ?? Infinity;
     if (chunk.body.byteLength + 1024 > maxPayload) {
@@ -59,6 +56,7 @@ export class ChunkWriter {
     }
   }
 
+  /** Publishes now; resolves once the chunk is stored in order, rejects if it is not stored. */
   publish(chunk: ChunkWrite): Promise<void> {
     const subject = this.names.shardSubject(chunk.streamId, chunk.shardIndex);
     const first = this.send(chunk, subject);
@@ -70,7 +68,6 @@ export class ChunkWriter {
       } catch (cause) {
         await this.recover(chunk, subject, cause);
       }
-      this.options.onStored(subject, chunk.firstPosition + chunk.count);
     });
     const tail = outcome.catch(() => undefined);
     this.settled.set(subject, tail);
@@ -99,7 +96,7 @@ export class ChunkWriter {
     for (let attempt = 0; this.options.clock.monotonicMs() < deadline; attempt++) {
       try {
         const last = await leaderGet(this.nc, stream, { last_by_subj: subject }, this.options.publishTimeoutMs);
-        const lastPosition = last === null ? -1 : parseChunkHeaders((n) => last.header(n), `${stream}#${last.seq}`).firstPosition;
+        const lastPosition = last === null ? -1 : parseChunkHeaders((n) => last.header(n), last.seq, `${stream}#${last.seq}`).firstPosition;
         if (lastPosition === chunk.firstPosition) return;
         if (last !== null && lastPosition > chunk.firstPosition) {
           // Only a duplicate ack may confirm it now; sequence 0 is never the last of a non-empty subject.

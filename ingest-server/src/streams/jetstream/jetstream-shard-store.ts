@@ -1,35 +1,34 @@
 /**
  * The replicated ShardStore: Data Streams on a NATS JetStream cluster (replicas 3 for
- * production), so an acknowledged write survives the loss of a machine. It owns the mapping of
- * streams, shards, chunks and metadata onto JetStream; positions, sequence numbers, limits and
- * resharding stay in the streams service (the stream registry is in memory, so one
- * rivulet-ingest process serves a set of streams for now).
+ * production), so an acknowledged write survives the loss of a machine, and any number of
+ * rivulet-ingest processes serve the same streams (`shared`, shared-streams.ts).
  *
  * Mapping:
  * - Rivulet stream `id` -> JetStream stream `<prefix>-s<id>` (file storage, `num_replicas`,
- *   `allow_direct`, 2 min `duplicate_window`); shard `i` -> subject `<prefix>.s<id>.<i>`.
- *   One message per chunk: the body is the encoded chunk; headers carry Rivulet-First-Position,
- *   Rivulet-Count and Rivulet-Arrival-Ms; `Nats-Msg-Id` is `<id>/<i>/<firstPosition>`.
+ *   `allow_direct`, 2 min `duplicate_window`); shard `i` -> subject `<prefix>.s<id>.<i>`, listed
+ *   in the stream's subjects while the shard is open. One message per chunk: the body is the
+ *   encoded chunk; headers carry Rivulet-Count and Rivulet-Arrival-Ms. The chunk's first
+ *   position is its sequence times POSITION_STRIDE (chunk-appender.ts); chunks copied by
+ *   `rivulet migrate` (commit(), chunk-writer.ts) carry their old position in a header.
  * - Stream documents, producer states and settings: the KV-shaped stream `<prefix>-meta`
- *   (meta-store.ts).
- * - Reads (chunk-reader.ts): direct gets with `next_by_subj`, binary search for a position or a
- *   time, the leader's tail (`last_by_subj`) for `tail`.
+ *   (meta-store.ts), with compare-and-set revisions.
+ * - Reads (chunk-reader.ts): direct gets with `next_by_subj`, confirmed with the leader where a
+ *   replica may lag; binary search for a position or a time; the leader's tail for `tail`.
  * - Retention: `trimBefore` purges the shard's subject up to the first chunk that arrived at or
  *   after the cutoff (a subject-filtered purge). The service's retention sweep drives it, by
  *   the records' arrival time and the stream's current retention period, which can change at
  *   any time; JetStream's `max_age` would count from when JetStream stored the message (not the
  *   arrival time a migrated record keeps) and is per JetStream stream, so it is not used.
  *   Closed parent shards after a reshard are never `sealed` (a sealed stream stops expiring):
- *   they just get no more writes and expire like any other shard.
+ *   their subject just leaves the stream's subjects, and they expire like any other shard.
  *
  * Commit semantics, and how they differ from the LevelDB store:
- * - A commit resolves once every chunk is acknowledged by JetStream, i.e. stored by a majority
- *   of the stream's replicas (see the README "Scaling out" for what that ack means on disk),
- *   and commits resolve in call order (chunk-writer.ts keeps per-shard order through failover).
- * - Not atomic across chunks and producer state: chunks are published first, the producer
- *   state after them. A crash in between loses at most the producer state; the producer's retry
+ * - An append resolves once JetStream acknowledged it, i.e. a majority of the stream's replicas
+ *   stored it (see the README "Scaling out" for what that ack means on disk).
+ * - Not atomic across chunks and producer state: chunks are appended first, the producer state
+ *   after them. A crash in between loses at most the producer state; the producer's retry
  *   then re-sends the batch, which is stored again under new positions (records may repeat, as
- *   after any Kinesis retry); a failed multi-shard commit may leave some shards' chunks stored.
+ *   after any Kinesis retry); a failed multi-shard append may leave some shards' chunks stored.
  * - Store calls never hang: every request has a timeout, and an unreachable cluster surfaces as
  *   STREAMS_STORAGE_UNAVAILABLE (503 ServiceUnavailable) while the client reconnects forever.
  */
@@ -38,11 +37,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { RivuletError, systemClock, type Clock } from '@rivulet/shared';
 import type { Logger } from 'pino';
 import type { CommitRequest, ShardStore, ShardTail, StoredChunk } from '../store.js';
+import { ChunkAppender } from './chunk-appender.js';
 import { ChunkReader } from './chunk-reader.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { guarded, storageError } from './js-errors.js';
 import { MetaStore } from './meta-store.js';
 import { JetStreamNames } from './naming.js';
+import { isStreamNotFound, JetStreamSharedStreams } from './shared-streams.js';
 
 export interface JetStreamShardStoreOptions {
   servers: string[];
@@ -74,6 +75,7 @@ export class JetStreamShardStore implements ShardStore {
   private meta!: MetaStore;
   private reader!: ChunkReader;
   private writer!: ChunkWriter;
+  private sharedStreams!: JetStreamSharedStreams;
   /** Chunk streams known to exist (creation in flight or done). */
   private readonly streams = new Map<number, Promise<void>>();
   /** Publishes are issued through this chain, so they leave in commit() call order. */
@@ -111,9 +113,30 @@ export class JetStreamShardStore implements ShardStore {
       publishTimeoutMs: this.timeoutMs,
       recoverMs: this.options.recoverMs ?? 20_000,
       clock: this.clock,
-      onStored: (subject, next) => this.reader.noteStored(subject, next),
+    });
+    const appender = new ChunkAppender(this.js, this.names, {
+      publishTimeoutMs: this.timeoutMs,
+      recoverMs: this.options.recoverMs ?? 20_000,
+      clock: this.clock,
+      isWritable: (streamId, shardIndex) => this.sharedStreams.isWritable(streamId, shardIndex),
+    });
+    this.sharedStreams = new JetStreamSharedStreams({
+      jsm: this.jsm,
+      meta: this.meta,
+      appender,
+      names: this.names,
+      replicas: this.options.replicas,
+      assertFits: (chunk) => this.writer.assertFits(chunk),
+      forget: (streamId) => {
+        this.streams.delete(streamId);
+        this.reader.forgetStream(streamId);
+      },
     });
     await this.meta.ensure();
+  }
+
+  get shared(): JetStreamSharedStreams {
+    return this.sharedStreams;
   }
 
   async close(): Promise<void> {
@@ -132,7 +155,7 @@ export class JetStreamShardStore implements ShardStore {
   }
 
   async deleteStream(name: string, streamId: number): Promise<void> {
-    await this.meta.delete('stream', name);
+    await this.meta.put('stream', name, '');
     const jsName = this.names.chunkStream(streamId);
     await guarded(`deleting ${jsName}`, async () => {
       if (await this.exists(streamId)) await this.jsm.streams.delete(jsName);
@@ -277,8 +300,4 @@ export class JetStreamShardStore implements ShardStore {
       }
     }
   }
-}
-
-function isStreamNotFound(cause: unknown): boolean {
-  return (cause as { code?: number }).code === 10059 || (cause instanceof Error && cause.name === 'StreamNotFoundError');
 }

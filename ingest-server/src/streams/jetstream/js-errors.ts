@@ -37,3 +37,8 @@ export async function guarded<T>(what: string, op: () => Promise<T>): Promise<T>
 export function isWrongLastSequence(cause: unknown): boolean {
   return cause instanceof JetStreamApiError && cause.code === 10071;
 }
+
+/** A publish nothing received: no stream (any more) captures the subject, or none is reachable now. */
+export function isNoResponders(cause: unknown): boolean {
+  return cause instanceof Error && cause.name === 'JetStreamNotEnabled';
+}

@@ -61,3 +61,21 @@ export async function directGet(jsm: JetStreamManager, stream: string, query: Ge
   if (m === null) return null;
   return { subject: m.subject, seq: m.seq, header: (n) => m.header.get(n), data: m.data };
 }
+
+/**
+ * Resolves once the stream has an elected leader (a replicated stream just created answers API
+ * requests only then); throws after `timeoutMs`.
+ */
+export async function waitForLeader(jsm: JetStreamManager, stream: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 25; ; wait = Math.min(500, wait * 2)) {
+    try {
+      const info = await jsm.streams.info(stream);
+      if (!info.cluster || info.cluster.leader) return;
+    } catch (cause) {
+      if (Date.now() >= deadline) throw cause;
+    }
+    if (Date.now() >= deadline) throw new Error(`stream ${stream} has no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

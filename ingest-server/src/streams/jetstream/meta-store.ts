@@ -5,13 +5,20 @@
  * `@nats-io/kv` client builds, minus its ephemeral-consumer listing, which times out while a node
  * is down: values are listed by walking the stream with `next_by_subj` gets instead.
  *
- * Reads go to the stream leader (STREAM.MSG.GET), not to direct get, so a value written by this
- * process is always read back (a follower answering a direct get may lag the acknowledged write).
+ * Reads go to the stream leader (STREAM.MSG.GET), not to direct get, so a value written by any
+ * process is always read back once acknowledged (a follower answering a direct get may lag).
+ *
+ * Several processes share it: a value's revision is its message's stream sequence, `putIf`
+ * is a compare-and-set on it (`Nats-Expected-Last-Subject-Sequence`), a deleted value of a
+ * followed kind is an empty tombstone message (so followers see the delete), and `changesAfter`
+ * walks everything written above a revision.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { guarded } from './js-errors.js';
-import { leaderGet } from './leader-get.js';
+import { guarded, isWrongLastSequence } from './js-errors.js';
+import { leaderGet, waitForLeader } from './leader-get.js';
+
+const LEADER_WAIT_MS = 30_000;
 import type { JetStreamNames, MetaKind } from './naming.js';
 
 export class MetaStore {
@@ -39,13 +46,48 @@ export class MetaStore {
           allow_rollup_hdrs: true,
         });
       }
+      // Processes starting together may see the stream before its replicas elected a leader.
+      await waitForLeader(this.jsm, name, LEADER_WAIT_MS);
     });
   }
 
   async get(kind: MetaKind, name: string): Promise<string | null> {
+    const version = await this.getVersion(kind, name);
+    return version === null || version.value === '' ? null : version.value;
+  }
+
+  /** The value and its revision; a tombstone reads as value ''. */
+  async getVersion(kind: MetaKind, name: string): Promise<MetaVersion | null> {
     const subject = this.names.metaSubject(kind, name);
     const msg = await guarded(`reading ${subject}`, () => leaderGet(this.nc, this.names.metaStream(), { last_by_subj: subject }, this.timeoutMs));
-    return msg === null ? null : new TextDecoder().decode(msg.data);
+    return msg === null ? null : { name, value: new TextDecoder().decode(msg.data), revision: msg.seq };
+  }
+
+  /** Writes if the value's revision is still `expected` (0: never written); the new revision, or null on a conflict. */
+  async putIf(kind: MetaKind, name: string, value: string, expected: number): Promise<number | null> {
+    const subject = this.names.metaSubject(kind, name);
+    return guarded(`writing ${subject}`, async () => {
+      try {
+        const ack = await this.js.publish(subject, value, { timeout: this.timeoutMs, expect: { lastSubjectSequence: expected } });
+        return ack.seq;
+      } catch (cause) {
+        if (isWrongLastSequence(cause)) return null;
+        throw cause;
+      }
+    });
+  }
+
+  /** Every value of `kind` written above `revision` (tombstones as ''), oldest first. */
+  async changesAfter(kind: MetaKind, revision: number): Promise<MetaVersion[]> {
+    const out: MetaVersion[] = [];
+    const filter = this.names.metaKindSubjects(kind);
+    let seq = revision + 1;
+    for (;;) {
+      const msg = await guarded(`following ${filter}`, () => leaderGet(this.nc, this.names.metaStream(), { seq, next_by_subj: filter }, this.timeoutMs));
+      if (msg === null) return out;
+      out.push({ name: this.names.metaNameOf(kind, msg.subject), value: new TextDecoder().decode(msg.data), revision: msg.seq });
+      seq = msg.seq + 1;
+    }
   }
 
   async put(kind: MetaKind, name: string, value: string): Promise<void> {
@@ -53,21 +95,16 @@ export class MetaStore {
     await guarded(`writing ${subject}`, () => this.js.publish(subject, value, { timeout: this.timeoutMs }));
   }
 
-  async delete(kind: MetaKind, name: string): Promise<void> {
-    const subject = this.names.metaSubject(kind, name);
-    await guarded(`deleting ${subject}`, () => this.jsm.streams.purge(this.names.metaStream(), { filter: subject }));
-  }
-
-  /** Every value of `kind`, by name, walking the stream in sequence order with leader gets. */
+  /** Every live value of `kind`, by name. */
   async list(kind: MetaKind): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    const filter = this.names.metaKindSubjects(kind);
-    let seq = 1;
-    for (;;) {
-      const msg = await guarded(`listing ${filter}`, () => leaderGet(this.nc, this.names.metaStream(), { seq, next_by_subj: filter }, this.timeoutMs));
-      if (msg === null) return out;
-      out.set(this.names.metaNameOf(kind, msg.subject), new TextDecoder().decode(msg.data));
-      seq = msg.seq + 1;
-    }
+    for (const v of await this.changesAfter(kind, 0)) if (v.value !== '') out.set(v.name, v.value);
+    return out;
   }
+}
+
+export interface MetaVersion {
+  name: string;
+  value: string;
+  revision: number;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RivuletError } from '@rivulet/shared';
-import { chunkHeaderValues, decodeToken, encodeToken, JetStreamNames, parseChunkHeaders } from './naming.js';
+import { chunkHeaderValues, decodeToken, encodeToken, JetStreamNames, parseChunkHeaders, POSITION_STRIDE } from './naming.js';
 
 describe('JetStream naming', () => {
   const names = new JetStreamNames('rivulet');
@@ -31,7 +31,17 @@ describe('JetStream naming', () => {
 
   it('round-trips chunk headers and names a bad one', () => {
     const h = new Map(chunkHeaderValues({ firstPosition: 9_007_199_254_740_000, count: 3, arrivalMs: 1_700_000_000_123 }));
-    expect(parseChunkHeaders((n) => h.get(n) ?? '', 'x#1')).toEqual({ firstPosition: 9_007_199_254_740_000, count: 3, arrivalMs: 1_700_000_000_123 });
-    expect(() => parseChunkHeaders(() => '', 'x#1')).toThrow(/x#1 has a bad Rivulet-First-Position/);
+    expect(parseChunkHeaders((n) => h.get(n) ?? '', 1, 'x#1')).toEqual({ firstPosition: 9_007_199_254_740_000, count: 3, arrivalMs: 1_700_000_000_123 });
+    expect(() => parseChunkHeaders(() => '', 1, 'x#1')).toThrow(/x#1 has a bad Rivulet-Count/);
+    const bad = new Map([...h, ['Rivulet-First-Position', 'x']]);
+    expect(() => parseChunkHeaders((n) => bad.get(n) ?? '', 1, 'x#1')).toThrow(/x#1 has a bad Rivulet-First-Position/);
+  });
+
+  it('places an appended chunk (no position header) at its sequence times the stride', () => {
+    const h = new Map(chunkHeaderValues({ count: 500, arrivalMs: 5 }));
+    expect(h.has('Rivulet-First-Position')).toBe(false);
+    expect(parseChunkHeaders((n) => h.get(n) ?? '', 42, 'x#42')).toEqual({ firstPosition: 42 * POSITION_STRIDE, count: 500, arrivalMs: 5 });
+    expect(names.shardIndexOf(7, 'rivulet.s7.12')).toBe(12);
+    expect(names.shardIndexOf(7, 'rivulet.s70.12')).toBeNull();
   });
 });

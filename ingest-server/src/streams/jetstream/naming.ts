@@ -13,6 +13,18 @@ export const HEADER_FIRST_POSITION = 'Rivulet-First-Position';
 export const HEADER_COUNT = 'Rivulet-Count';
 export const HEADER_ARRIVAL_MS = 'Rivulet-Arrival-Ms';
 
+/**
+ * Positions of appended chunks come from their JetStream sequence: a chunk stored at sequence S
+ * starts at position S * POSITION_STRIDE, so positions grow with the stream's sequence whichever
+ * process appended, and sequence numbers stay BigInt-comparable. Chunks copied by `rivulet
+ * migrate` keep their LevelDB positions in a header instead (always below S * POSITION_STRIDE).
+ */
+export const POSITION_STRIDE = 65_536;
+
+export function positionOfSeq(seq: number): number {
+  return seq * POSITION_STRIDE;
+}
+
 export interface ChunkHeaders {
   firstPosition: number;
   count: number;
@@ -42,8 +54,15 @@ export class JetStreamNames {
     return m && m[1] === this.prefix ? Number(m[2]) : null;
   }
 
+  /** The subject filter holding every shard of a stream (migrated streams start with it). */
   chunkSubjects(streamId: number): string {
     return `${this.prefix}.s${streamId}.>`;
+  }
+
+  /** The shard index of one of `streamId`'s shard subjects, or null. */
+  shardIndexOf(streamId: number, subject: string): number | null {
+    const head = `${this.prefix}.s${streamId}.`;
+    return subject.startsWith(head) && /^\d+$/.test(subject.slice(head.length)) ? Number(subject.slice(head.length)) : null;
   }
 
   /** One subject per shard, so JetStream keeps per-shard order and answers per-shard gets. */
@@ -92,17 +111,18 @@ export function decodeToken(token: string): string {
   return token === '_' ? '' : Buffer.from(token, 'hex').toString('utf8');
 }
 
-/** Header values for a chunk message. */
-export function chunkHeaderValues(c: ChunkHeaders): [string, string][] {
-  return [
-    [HEADER_FIRST_POSITION, String(c.firstPosition)],
+/** Header values for a chunk message; without `firstPosition` the position follows from the sequence. */
+export function chunkHeaderValues(c: Omit<ChunkHeaders, 'firstPosition'> & { firstPosition?: number }): [string, string][] {
+  const values: [string, string][] = [
     [HEADER_COUNT, String(c.count)],
     [HEADER_ARRIVAL_MS, String(c.arrivalMs)],
   ];
+  if (c.firstPosition !== undefined) values.push([HEADER_FIRST_POSITION, String(c.firstPosition)]);
+  return values;
 }
 
-/** Parses a chunk message's headers; `get` is the message's header lookup. */
-export function parseChunkHeaders(get: (name: string) => string, where: string): ChunkHeaders {
+/** Parses the headers of the chunk message at sequence `seq`; `get` is the message's header lookup. */
+export function parseChunkHeaders(get: (name: string) => string, seq: number, where: string): ChunkHeaders {
   const read = (name: string) => {
     const text = get(name);
     const value = Number(text);
@@ -111,5 +131,6 @@ export function parseChunkHeaders(get: (name: string) => string, where: string):
     }
     return value;
   };
-  return { firstPosition: read(HEADER_FIRST_POSITION), count: read(HEADER_COUNT), arrivalMs: read(HEADER_ARRIVAL_MS) };
+  const firstPosition = get(HEADER_FIRST_POSITION) === '' ? positionOfSeq(seq) : read(HEADER_FIRST_POSITION);
+  return { firstPosition, count: read(HEADER_COUNT), arrivalMs: read(HEADER_ARRIVAL_MS) };
 }
