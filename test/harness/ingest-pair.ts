@@ -24,7 +24,13 @@ export function pairTopologyRequested(): boolean {
   return process.env['RIVULET_TEST_TOPOLOGY'] === PAIR_TOPOLOGY;
 }
 
-export async function startIngestPair(options: StartOptions & { processes?: number } = {}): Promise<IngestPair> {
+export interface PairOptions extends StartOptions {
+  processes?: number;
+  /** More top-level config sections for every process (beside `storage`). */
+  config?: Record<string, unknown>;
+}
+
+export async function startIngestPair(options: PairOptions = {}): Promise<IngestPair> {
   const dir = tempDir('rivulet-pair-');
   const cluster = await startNatsCluster({ nodes: 3, dir });
   const started: IngestProcess[] = [];
@@ -32,7 +38,8 @@ export async function startIngestPair(options: StartOptions & { processes?: numb
   try {
     const processCount = options.processes ?? 2;
     const configFile = join(dir, 'rivulet.json');
-    writeFileSync(configFile, JSON.stringify({ storage: { engine: 'jetstream', servers: cluster.servers, replicas: 3, prefix: 'pair', ingestProcesses: processCount } }));
+    const storage = { engine: 'jetstream', servers: cluster.servers, replicas: 3, prefix: 'pair', ingestProcesses: processCount };
+    writeFileSync(configFile, JSON.stringify({ ...options.config, storage }));
     const starts = [];
     for (let i = 0; i < processCount; i++) {
       starts.push(startIngest({ ...options, dataDir: undefined, args: ['--config', configFile, ...(options.args ?? [])] }));

@@ -63,13 +63,19 @@ export class MetaStore {
     return msg === null ? null : { name, value: new TextDecoder().decode(msg.data), revision: msg.seq };
   }
 
-  /** Writes if the value's revision is still `expected` (0: never written); the new revision, or null on a conflict. */
+  /**
+   * Writes if the value's revision is still `expected` (0: never written); the new revision, or
+   * null on a conflict. The expected-last-subject-sequence check alone is not enough: in a
+   * clustered stream nats-server 2.9 checks it against applied messages only, so two proposals
+   * in flight with the same expectation both pass. The msg id `<subject>@<expected>` closes that
+   * gap: the leader tracks in-flight msg ids, so the second of two such writes is a duplicate.
+   */
   async putIf(kind: MetaKind, name: string, value: string, expected: number): Promise<number | null> {
     const subject = this.names.metaSubject(kind, name);
     return guarded(`writing ${subject}`, async () => {
       try {
-        const ack = await this.js.publish(subject, value, { timeout: this.timeoutMs, expect: { lastSubjectSequence: expected } });
-        return ack.seq;
+        const ack = await this.js.publish(subject, value, { timeout: this.timeoutMs, msgID: `${subject}@${expected}`, expect: { lastSubjectSequence: expected } });
+        return ack.duplicate ? null : ack.seq;
       } catch (cause) {
         if (isWrongLastSequence(cause)) return null;
         throw cause;
