@@ -21,7 +21,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http1Kinesis } from '../harness/clients.js';
+import { http1Kinesis, withProducerHeaders } from '../harness/clients.js';
 import { readFollowingLineage } from '../harness/consumer.js';
 import { startIngestPair, type IngestPair } from '../harness/ingest-pair.js';
 
@@ -163,5 +163,27 @@ describe('two rivulet-ingest processes sharing a JetStream store', () => {
     expect(elapsedMs).toBeLessThan(100);
     expect(third.FailedRecordCount).toBeGreaterThanOrEqual(100 - Math.ceil(elapsedMs / 2));
     expect(third.Records?.find((r) => r.ErrorCode)?.ErrorCode).toBe('ProvisionedThroughputExceededException');
+  });
+
+  it("stores an idempotent producer's batch once when its retry goes to the other process, answering the same sequence numbers", async () => {
+    await a.send(new CreateStreamCommand({ StreamName: 'producer', ShardCount: 2 }));
+    const seq = 7;
+    const viaA = withProducerHeaders(http1Kinesis(pair.processes[0]!.endpoint), 'cam-1', () => seq);
+    const viaB = withProducerHeaders(http1Kinesis(pair.processes[1]!.endpoint), 'cam-1', () => seq);
+    try {
+      const batch = new PutRecordsCommand({ StreamName: 'producer', Records: Array.from({ length: 20 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`r${i}`) })) });
+      // Sent to both at once (a retry racing its original), then once more to B.
+      const [first, racing] = await Promise.all([viaA.send(batch), viaB.send(batch)]);
+      const again = await viaB.send(batch);
+      const seqs = (out: typeof first) => out.Records?.map((r) => r.SequenceNumber);
+      expect(first.FailedRecordCount).toBe(0);
+      expect(seqs(racing)).toEqual(seqs(first));
+      expect(seqs(again)).toEqual(seqs(first));
+      const read = await readFollowingLineage(a, 'producer');
+      expect(read.map((r) => r.data).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`).sort());
+    } finally {
+      viaA.destroy();
+      viaB.destroy();
+    }
   });
 });

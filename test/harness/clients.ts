@@ -3,6 +3,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisAnalyticsClient } from '@aws-sdk/client-kinesis-analytics';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { HEADERS } from '@rivulet/shared';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 
@@ -20,6 +21,20 @@ export function http1Kinesis(endpoint: string, credentials = TEST_CREDENTIALS): 
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
   });
+}
+
+/** Adds Rivulet's idempotent-producer headers to every request of `client`; `seq()` gives each batch's sequence. */
+export function withProducerHeaders(client: KinesisClient, producerId: string, seq: () => number): KinesisClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers: Record<string, string> };
+      request.headers[HEADERS.producerId] = producerId;
+      request.headers[HEADERS.producerSequence] = String(seq());
+      return next(args);
+    },
+    { step: 'build', name: 'rivulet-producer-headers' },
+  );
+  return client;
 }
 
 /** The stock Firehose client: only endpoint, region and credentials. */

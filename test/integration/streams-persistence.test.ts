@@ -12,8 +12,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADERS } from '@rivulet/shared';
-import { http1Kinesis } from '../harness/clients.js';
+import { http1Kinesis, withProducerHeaders } from '../harness/clients.js';
 import { readFollowingLineage } from '../harness/consumer.js';
 import { startIngest, tempDir, type IngestProcess } from '../harness/ingest.js';
 
@@ -29,17 +28,7 @@ function client(endpoint: string): KinesisClient {
 
 /** A client whose every request carries the idempotent-producer headers given by `seq()`. */
 function producerClient(endpoint: string, producerId: string, seq: () => number): KinesisClient {
-  const c = client(endpoint);
-  c.middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as { headers: Record<string, string> };
-      request.headers[HEADERS.producerId] = producerId;
-      request.headers[HEADERS.producerSequence] = String(seq());
-      return next(args);
-    },
-    { step: 'build', name: 'rivulet-producer-headers' },
-  );
-  return c;
+  return withProducerHeaders(client(endpoint), producerId, seq);
 }
 
 function filesUnder(dir: string): string[] {

@@ -85,12 +85,20 @@ export class RecordsService {
   }
 
   /**
-   * Appends entries, refusing per record what the shard limits refuse (unless `limited` is false). `prepare` turns the results
-   * into the response and producer state, which are committed in the same batch as the records.
+   * Appends entries, refusing per record what the shard limits refuse (unless `limited` is false). `producer` turns the results
+   * into the response and producer state, which are committed in the same batch as the records. `dedupKey` (an idempotent
+   * producer's id and batch sequence) lets a shared store deduplicate the batch itself.
    */
-  async put(stream: StreamRuntime, entries: readonly PutEntry[], producer?: (results: PutResult[]) => ProducerWrite, atomic = false, limited = true): Promise<PutResult[]> {
+  async put(
+    stream: StreamRuntime,
+    entries: readonly PutEntry[],
+    producer?: (results: PutResult[]) => ProducerWrite,
+    atomic = false,
+    limited = true,
+    dedupKey?: string,
+  ): Promise<PutResult[]> {
     const shared = this.deps.store.shared;
-    if (shared) return putShared(this.sharedParts, shared, stream, entries, producer, atomic, limited);
+    if (shared) return putShared(this.sharedParts, shared, stream, entries, producer, atomic, limited, dedupKey);
     const results: PutResult[] = new Array(entries.length);
     const byShard = new Map<number, PendingShard>();
     const streamId = stream.doc.id;

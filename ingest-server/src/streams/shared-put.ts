@@ -3,7 +3,11 @@
  * (so two processes appending to one shard never collide), and a shard another process closed
  * by a reshard refuses the append; those records are routed again, to the children, after
  * catching up with the other processes' changes. Sequence numbers are known once appended.
+ * An idempotent producer's batch is deduplicated by the store (`dedupKey`): retried through any
+ * process within the store's window, even after a crash lost its saved response, it is stored
+ * once and answered with the same sequence numbers.
  */
+import { createHash } from 'node:crypto';
 import { RivuletError, encodeSequenceNumber, shardIdFor } from '@rivulet/shared';
 import { encodeChunk, type ChunkInput } from './chunk-codec.js';
 import type { StreamsDeps } from './deps.js';
@@ -42,6 +46,7 @@ export async function putShared(
   producer: ((results: PutResult[]) => ProducerWrite) | undefined,
   atomic: boolean,
   limited: boolean,
+  dedupKey: string | undefined,
 ): Promise<PutResult[]> {
   const { deps, limiter } = parts;
   const results: PutResult[] = new Array(entries.length);
@@ -86,6 +91,8 @@ export async function putShared(
       // Arrival never goes back within a shard as this process sees it (time lookups search by it).
       arrivalMs: Math.max(now, g.shard.lastArrivalMs),
       body: encodeChunk(g.records, encryption),
+      // An idempotent producer's retry, on any process, makes the same groups: stored once, same positions.
+      ...(dedupKey === undefined ? {} : { dedupId: `${dedupKey}/${g.shard.doc.index}/${groupDigest(g.indexes)}` }),
     }));
     const outcomes = await shared.append(chunks);
     pending = [];
@@ -110,4 +117,9 @@ export async function putShared(
   }
   if (producer) await deps.store.commit({ chunks: [], producer: producer(results) });
   return results;
+}
+
+/** Names which entries of the request a chunk holds (a retry throttled differently makes other groups). */
+function groupDigest(indexes: readonly number[]): string {
+  return createHash('sha1').update(indexes.join(',')).digest('base64url').slice(0, 16);
 }

@@ -92,8 +92,11 @@ export interface StreamDocVersion {
   revision: number;
 }
 
-/** A chunk to append where the store assigns positions (`firstPosition` is ignored). */
-export type AppendChunk = Omit<ChunkWrite, 'firstPosition'>;
+/**
+ * A chunk to append where the store assigns positions. `dedupId`: appends with the same id
+ * within the store's deduplication window store the chunk once and all answer its position.
+ */
+export type AppendChunk = Omit<ChunkWrite, 'firstPosition'> & { dedupId?: string };
 
 /** Where an appended chunk landed, or that its shard no longer takes writes (closed by a reshard elsewhere). */
 export type AppendOutcome = { firstPosition: number } | { closed: true };

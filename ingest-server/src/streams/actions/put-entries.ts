@@ -72,7 +72,7 @@ export async function putWithProducer(
   if (!producer) return { body: format(await svc.records.put(stream, entries, undefined, atomic)), replayed: false };
   const out = await svc.producers.run(producer.id, producer.seq, async (persist) => {
     let body = '';
-    await svc.records.put(stream, entries, (results) => persist((body = format(results))), atomic);
+    await svc.records.put(stream, entries, (results) => persist((body = format(results))), atomic, true, `${producer.id}/${producer.seq}`);
     return body;
   });
   return { body: out.response, replayed: out.replayed };

@@ -8,6 +8,8 @@
  * - A failed publish (a timeout across a leader election, a reconnect) is retried with the same
  *   msg id until `recoverMs`: JetStream's duplicate window answers a retry of a publish that had
  *   landed with the original sequence, so a chunk is stored once and its position is exact.
+ * - A chunk with a `dedupId` (an idempotent producer's batch) uses it as the msg id, so the
+ *   same batch retried through any process within the window lands once, at the same position.
  * - A publish no stream receives means the shard's subject is no longer writable (a reshard,
  *   in this or another process, removed it from the stream's subjects) or the stream is gone:
  *   `isWritable` asks the stream's current configuration; if the subject is still there, the
@@ -44,7 +46,7 @@ export class ChunkAppender {
   ) {}
 
   append(chunk: AppendChunk): Promise<AppendOutcome> {
-    const msgId = `${this.nonce}.${(this.counter++).toString(36)}`;
+    const msgId = chunk.dedupId ?? `${this.nonce}.${(this.counter++).toString(36)}`;
     const subject = this.names.shardSubject(chunk.streamId, chunk.shardIndex);
     return this.send(chunk, subject, msgId).then(
       (ack) => ({ firstPosition: positionOfSeq(ack.seq) }),
