@@ -131,7 +131,7 @@ describe('rivulet migrate (LevelDB → JetStream)', () => {
     expect(migrated.stderr).toMatch(/^migrate \(\d+ chunks\) \[#{24}\] 100% 850\/850 records {2}[\d.]+\/s\n$/);
     expect(migrated.code).toBe(0);
     const summary = JSON.parse(migrated.stdout) as { Records: number; Streams: { Name: string; Outcome: string; Records: number; Shards: number }[] };
-    expect(summary).toMatchObject({ Records: 850, IteratorSecretCopied: true, ProducerStatesCopied: false });
+    expect(summary).toMatchObject({ Records: 850, IteratorSecretCopied: true, ProducerStatesCopied: true });
     expect(summary.Streams.map((s) => [s.Name, s.Outcome, s.Records, s.Shards])).toEqual([
       ['events', 'copied', 200, 3],
       ['orders', 'copied', 600, 2],

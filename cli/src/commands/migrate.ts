@@ -54,6 +54,7 @@ function printSummary(ctx: CommandContext, summary: MigrateSummary, target: stri
       Bytes: summary.bytes,
       IteratorSecretCopied: summary.iteratorSecretCopied,
       ProducerStatesCopied: summary.producerStatesCopied,
+      ProducerStates: summary.producerStates,
       ElapsedMs: Math.round(elapsedMs),
     });
   }
@@ -63,7 +64,11 @@ function printSummary(ctx: CommandContext, summary: MigrateSummary, target: stri
   ]);
   ctx.out.line(`migrated ${summary.streams.length} stream(s), ${summary.records} records (${formatBytes(summary.bytes)}) to ${target} in ${formatDuration(elapsedMs)}`);
   ctx.out.line(summary.iteratorSecretCopied ? 'iterator secret copied: shard iterators issued before keep working' : 'iterator secret not copied (the target already serves streams with its own): shard iterators issued before must be fetched again');
-  ctx.out.line('idempotent-producer states are not copied: producer dedup starts afresh on the target');
+  ctx.out.line(
+    summary.producerStatesCopied
+      ? `${summary.producerStates} idempotent-producer state(s) copied: retries of batches acknowledged before are answered as before`
+      : 'idempotent-producer states are not copied (the source cannot list them): producer dedup starts afresh on the target',
+  );
 }
 
 const migrate: CommandSpec = {
@@ -85,7 +90,7 @@ const migrate: CommandSpec = {
     'using the target cluster under the same prefix (a running one would not see the streams).',
     "Copies stream definitions, every shard's records with their sequence numbers and arrival times, and the",
     'iterator secret; then start rivulet-ingest with the same --data-dir and storage.engine "jetstream".',
-    'Interrupted? Run it again: it resumes. Idempotent-producer states are not copied.',
+    'Interrupted? Run it again: it resumes. Idempotent-producer states are copied last.',
     'A progress bar is drawn on stderr when it is a terminal.',
   ],
   async run(ctx, { values }) {

@@ -21,7 +21,7 @@ import { ClassicLevel } from 'classic-level';
 import { RivuletError } from '@rivulet/shared';
 import { decodeCommit, encodeCommit } from './commit-record.js';
 import { SegmentLog, type AppendedRecord, type LogPosition } from './segment-log.js';
-import type { CommitRequest, ShardStore, ShardTail, StoredChunk } from './store.js';
+import type { CommitRequest, ProducerWrite, ShardStore, ShardTail, StoredChunk } from './store.js';
 
 const TAG_STREAM = 0x01;
 const TAG_CHUNK = 0x02;
@@ -289,6 +289,12 @@ export class LevelShardStore implements ShardStore {
   async loadProducer(producerId: string): Promise<string | null> {
     const value = await this.db.get(namedKey(TAG_PRODUCER, producerId));
     return value === undefined ? null : value.toString('utf8');
+  }
+
+  async *listProducers(): AsyncIterable<ProducerWrite> {
+    for await (const [key, value] of this.db.iterator({ gte: Buffer.from([TAG_PRODUCER]), lt: Buffer.from([TAG_PRODUCER + 1]) })) {
+      yield { producerId: key.subarray(1).toString('utf8'), state: value.toString('utf8') };
+    }
   }
 
   async getSetting(name: string): Promise<string | null> {

@@ -81,6 +81,7 @@ async function sourceWithTwoStreams(): Promise<LevelShardStore> {
   await from.saveStream('clicks', streamDoc('clicks', 2, 1));
   await from.putSetting('iterator-secret', 'c2VjcmV0');
   await from.putSetting('next-stream-id', '3');
+  await from.commit({ chunks: [], producer: { producerId: 'cam-1', state: '{"seq":4,"response":"r"}' } });
   await fill(from, 1, 0, 40);
   await fill(from, 1, 1, 25);
   // shard 2 of orders has no records
@@ -103,7 +104,8 @@ describe('migrateStreams', () => {
     expect(await to.getSetting('iterator-secret')).toBe('c2VjcmV0');
     expect(await to.getSetting('next-stream-id')).toBe('3');
     const records = (await from.tail(1, 0)).nextPosition! + (await from.tail(1, 1)).nextPosition! + (await from.tail(2, 0)).nextPosition!;
-    expect(summary).toMatchObject({ chunks: 95, records, iteratorSecretCopied: true, producerStatesCopied: false });
+    expect(summary).toMatchObject({ chunks: 95, records, iteratorSecretCopied: true, producerStates: 1, producerStatesCopied: true });
+    expect(await to.loadProducer('cam-1')).toBe('{"seq":4,"response":"r"}');
     expect(summary.streams.map((s) => [s.name, s.outcome, s.shards])).toEqual([['clicks', 'copied', 1], ['orders', 'copied', 3]]);
     expect(progress.at(-1)).toMatchObject({ chunksDone: 95, recordsDone: records, totalRecordsEstimate: records, totalChunksEstimate: 95 });
     expect(progress.map((p) => p.recordsDone)).toEqual([...progress.map((p) => p.recordsDone)].sort((a, b) => a - b));

@@ -13,9 +13,9 @@
  *   checked: no gap, and its last chunk identical to the source's.
  * - Stream ids are kept, so sequence numbers and issued iterators stay valid; a different stream
  *   holding the same id in the target is refused, never merged.
- * - Idempotent-producer states are not copied: the interface can look one up by id but cannot
- *   list them. After a migration, producer dedup starts afresh (a retry of a batch acknowledged
- *   before the migration is stored again).
+ * - Idempotent-producer states are copied last, when the source can list them (the LevelDB
+ *   store can): a retry of a batch acknowledged before the migration is answered from its saved
+ *   response, with the sequence numbers the copied records keep.
  */
 import { Value } from '@sinclair/typebox/value';
 import { RivuletError } from '@rivulet/shared';
@@ -77,8 +77,9 @@ export interface MigrateSummary {
   bytes: number;
   /** Whether the target now has the source's iterator secret (iterators issued before keep working). */
   iteratorSecretCopied: boolean;
-  /** Always false: ShardStore cannot list producer states (see the module comment). */
-  producerStatesCopied: false;
+  /** Producer states copied (0 when the source cannot list them, then `producerStatesCopied` is false). */
+  producerStates: number;
+  producerStatesCopied: boolean;
 }
 
 interface ShardPlan {
@@ -208,8 +209,15 @@ export async function migrateStreams(options: MigrateOptions): Promise<MigrateSu
       outcome: plan.alreadyMigrated && records === 0 ? 'unchanged' : recordsAlreadyThere > 0 ? 'resumed' : 'copied',
     });
   }
+  let producerStates = 0;
+  if (from.listProducers) {
+    for await (const producer of from.listProducers()) {
+      await to.commit({ chunks: [], producer });
+      producerStates++;
+    }
+  }
   await to.barrier();
-  return { streams: summaries, ...done, iteratorSecretCopied, producerStatesCopied: false };
+  return { streams: summaries, ...done, iteratorSecretCopied, producerStates, producerStatesCopied: from.listProducers !== undefined };
 }
 
 /** The source's secret goes over when the target has none, or nothing in the target relies on its own. */

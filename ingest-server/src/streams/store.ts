@@ -76,6 +76,8 @@ export interface ShardStore {
   sweep(cutoffByStream: ReadonlyMap<number, number>): Promise<number>;
 
   loadProducer(producerId: string): Promise<string | null>;
+  /** Every stored producer state, for `rivulet migrate` (stores that cannot list them leave it out). */
+  listProducers?(): AsyncIterable<ProducerWrite>;
   /** Small named values that must survive restarts (the iterator secret, for example). */
   getSetting(name: string): Promise<string | null>;
   putSetting(name: string, value: string): Promise<void>;
