@@ -2,12 +2,15 @@
  * JetStreamShardStore against a real 3-node JetStream cluster (Debian's nats-server) with
  * replicas 3: the same ShardStore contract suite as the LevelDB store, plus what is particular
  * to the replicated engine (binary search over many chunks, interleaved shards, a commit while
- * a follower is down, 503 instead of a hang when no quorum answers).
+ * a follower is down, 503 instead of a hang when no quorum answers), and the shared-store API
+ * several rivulet-ingest processes use (store-assigned positions, closing shards, compare-and-set
+ * documents, claimed settings and stream ids), exercised by several store instances at once.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RivuletError } from '@rivulet/shared';
+import { ManualClock, RivuletError } from '@rivulet/shared';
+import { POSITION_STRIDE } from '../../ingest-server/src/streams/jetstream/naming.js';
 import { JetStreamShardStore } from '../../ingest-server/src/streams/jetstream/jetstream-shard-store.js';
 import { runShardStoreContract } from '../../ingest-server/src/streams/store.contract.js';
 import type { ChunkWrite } from '../../ingest-server/src/streams/store.js';
@@ -200,4 +203,86 @@ describe('JetStreamShardStore on a 3-node cluster', () => {
     expect((await store.readChunks(1, 0, 0, 1 << 20, 10)).map((c) => c.firstPosition)).toEqual([0, 1]);
     await store.close();
   }, 90_000);
+});
+
+describe('JetStreamShardStore shared by several processes', () => {
+  /** Two store instances on one prefix, as two rivulet-ingest processes have. */
+  async function twoStores() {
+    const prefix = freshPrefix();
+    const a = makeStore(prefix);
+    const b = makeStore(prefix);
+    await Promise.all([a.open(), b.open()]);
+    return { a: a.shared, b: b.shared, storeA: a, storeB: b };
+  }
+  const body = (text: string) => Buffer.from(text);
+
+  it('assigns positions from the JetStream sequence, stores a dedup id once, and refuses appends to a closed shard', async () => {
+    const { a, b, storeA } = await twoStores();
+    await a.setWritableShards(1, [0, 1]);
+    const [x, y] = await Promise.all([
+      a.append([{ streamId: 1, shardIndex: 0, count: 2, arrivalMs: 5, body: body('x') }]),
+      b.append([{ streamId: 1, shardIndex: 0, count: 3, arrivalMs: 6, body: body('y') }]),
+    ]);
+    const positions = [x[0]!, y[0]!].map((o) => ('firstPosition' in o ? o.firstPosition : -1));
+    expect(positions.every((p) => p > 0 && p % POSITION_STRIDE === 0)).toBe(true);
+    expect(new Set(positions).size).toBe(2);
+    // The same dedup id through either instance: one message, one position.
+    const once = await a.append([{ streamId: 1, shardIndex: 1, count: 1, arrivalMs: 7, body: body('p'), dedupId: 'cam/9/1/g' }]);
+    const again = await b.append([{ streamId: 1, shardIndex: 1, count: 1, arrivalMs: 8, body: body('p'), dedupId: 'cam/9/1/g' }]);
+    expect(again).toEqual(once);
+    expect(await storeA.readChunks(1, 1, 0, 1 << 20, 10)).toHaveLength(1);
+    // Close shard 0 (open 2 and 3 instead): appends to it are refused at once, by both instances.
+    await a.setWritableShards(1, [1, 2, 3]);
+    expect(await b.append([{ streamId: 1, shardIndex: 0, count: 1, arrivalMs: 9, body: body('late') }])).toEqual([{ closed: true }]);
+    const child = await b.append([{ streamId: 1, shardIndex: 2, count: 1, arrivalMs: 9, body: body('c') }]);
+    expect('firstPosition' in child[0]! && child[0].firstPosition > Math.max(...positions)).toBe(true);
+    // The closed shard keeps its records readable, in append order.
+    expect((await storeA.readChunks(1, 0, 0, 1 << 20, 10)).map((c) => c.firstPosition)).toEqual([...positions].sort((p, q) => p - q));
+    // A deleted stream's appends are refused too.
+    expect(await a.deleteStreamIf('gone', 1, 0)).toBe(true);
+    expect(await b.append([{ streamId: 1, shardIndex: 1, count: 1, arrivalMs: 9, body: body('z') }])).toEqual([{ closed: true }]);
+  }, 60_000);
+
+  it('lets exactly one of many concurrent compare-and-set writers win, and follows every change including deletes', async () => {
+    const { a, b } = await twoStores();
+    const created = await a.saveStreamIf('s', '{"v":0}', 0);
+    expect(created).not.toBeNull();
+    const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).saveStreamIf('s', `{"v":${i + 1}}`, created!)));
+    const winners = racers.filter((r) => r !== null);
+    expect(winners).toHaveLength(1);
+    expect(await b.saveStreamIf('s', '{"v":"stale"}', created!)).toBeNull();
+    const stored = await b.loadStream('s');
+    expect(stored?.revision).toBe(winners[0]);
+    expect(await a.saveStreamIf('other', '{"o":1}', 0)).not.toBeNull();
+    expect(await a.deleteStreamIf('other', 99, 1)).toBe(false);
+    const other = await a.loadStream('other');
+    expect(await b.deleteStreamIf('other', 99, other!.revision)).toBe(true);
+    const changes = await b.changesAfter(0);
+    expect(changes.map((c) => [c.name, c.document])).toEqual([
+      ['s', stored!.document],
+      ['other', null],
+    ]);
+    expect(await a.changesAfter(changes.at(-1)!.revision)).toEqual([]);
+  }, 60_000);
+
+  it('agrees on one claimed setting and hands out distinct stream ids under concurrency', async () => {
+    const { a, b } = await twoStores();
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).claimSetting('iterator-secret', `secret-${i}`)));
+    expect(new Set(claims).size).toBe(1);
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).allocateStreamId()));
+    expect(new Set(ids).size).toBe(12);
+    expect(Math.min(...ids)).toBe(1);
+  }, 60_000);
+
+  it('sweeps only orphan chunk streams old enough that no process can be creating their stream', async () => {
+    const clock = new ManualClock(Date.now());
+    const store = makeStore(freshPrefix(), { clock });
+    await store.open();
+    await store.commit({ chunks: [chunk(0, 0, 1, 1, 5)] });
+    expect(await store.sweep(new Map())).toBe(0);
+    expect(await store.readChunks(5, 0, 0, 1 << 20, 10)).toHaveLength(1);
+    clock.advance(11 * 60_000);
+    expect(await store.sweep(new Map())).toBe(1);
+    expect(await store.readChunks(5, 0, 0, 1 << 20, 10)).toEqual([]);
+  }, 60_000);
 });

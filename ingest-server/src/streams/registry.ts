@@ -99,7 +99,12 @@ export class StreamRegistry {
 
   private async pull(shared: SharedStreamsStore): Promise<void> {
     for (const change of await shared.changesAfter(this.revision)) {
-      this.apply(change);
+      try {
+        this.apply(change);
+      } catch (err) {
+        // One unreadable document must not stop this process from following every other change.
+        this.deps.logger.error({ err, stream: change.name, revision: change.revision }, 'skipping a stream document that cannot be read');
+      }
       this.revision = Math.max(this.revision, change.revision);
     }
   }

@@ -59,6 +59,8 @@ export interface JetStreamShardStoreOptions {
 }
 
 const DUPLICATE_WINDOW_NS = 120 * 1_000_000_000;
+/** A chunk stream younger than this is never swept as an orphan (see sweep). */
+const ORPHAN_MIN_AGE_MS = 10 * 60_000;
 /**
  * One message holds one shard's part of a PutRecords call: up to 5 MiB of data, stored as
  * base64 (~6.7 MiB), so the servers must allow 8 MiB payloads (NATS's default is 1 MiB).
@@ -220,10 +222,17 @@ export class JetStreamShardStore implements ShardStore {
     return response.purged;
   }
 
+  /**
+   * Deletes chunk streams of streams that no longer exist (a delete cut short between its
+   * tombstone and the chunk stream). Several processes share the store, and one may have just
+   * created a stream this caller's list does not show yet, so only chunk streams older than
+   * ORPHAN_MIN_AGE_MS are taken.
+   */
   async sweep(cutoffByStream: ReadonlyMap<number, number>): Promise<number> {
     const names = await guarded('listing JetStream streams', async () => {
       const out: string[] = [];
-      for await (const name of this.jsm.streams.names()) out.push(name);
+      const oldEnough = this.clock.now() - ORPHAN_MIN_AGE_MS;
+      for await (const info of this.jsm.streams.list()) if (Date.parse(info.created) < oldEnough) out.push(info.config.name);
       return out;
     });
     let removed = 0;
