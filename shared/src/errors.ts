@@ -103,6 +103,12 @@ export const ERRORS = {
   CLI_WAIT_TIMEOUT: { status: 500, awsType: 'TimeoutError', template: '{what} did not become {state} within {seconds} s' },
   CLI_PUT_FAILED: { status: 500, awsType: 'PutFailedError', template: '{count} record(s) could not be written after {attempts} attempts: {reason}' },
   CLI_CONNECTION: { status: 500, awsType: 'ConnectionError', template: 'cannot reach {endpoint}: {message}' },
+
+  // Blob stores (ingest-server/src/blob): object bytes on files or on the JetStream object store
+  BLOB_INVALID_KEY: { status: 400, awsType: 'InvalidArgumentException', template: 'Invalid blob key: {message}' },
+  BLOB_STORAGE: { status: 500, awsType: 'InternalFailure', template: 'Blob storage failure: {message}' },
+  // A replicated blob store that cannot reach a quorum in time: retryable
+  BLOB_STORAGE_UNAVAILABLE: { status: 503, awsType: 'ServiceUnavailable', template: 'Blob storage unavailable: {message}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

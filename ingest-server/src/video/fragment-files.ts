@@ -1,17 +1,21 @@
 /**
- * Fragment files on disk: <root>/<stream id>/<fragment number>.mkv. Owns paths and durable file
- * I/O (temp name, fdatasync, rename, directory fsync); not the index (store.ts).
+ * Fragment files: the bytes of fragment <n> of stream <id> are the blob `<id>/<n>.mkv`, in a
+ * BlobStore (blob/blob-store.ts). By default that is an FsBlobStore on `root`, so the bytes are
+ * the file <root>/<stream id>/<fragment number>.mkv, written durably (temp name, fdatasync,
+ * rename, directory fsync), the layout existing data directories already have. Owns the keys
+ * and the listing the start-up repair (store-recovery.ts) walks; not the index (store.ts).
  *
- * Path safety: the only path components are a positive integer stream id and a fragment number
- * that matches /^\d{20}$/, both checked here, so no stream name or client input reaches a path.
+ * Path safety: the only key segments are a positive integer stream id and a fragment number
+ * that matches /^\d{20}$/, both checked here, so no stream name or client input reaches a key;
+ * the blob store checks every key again and keeps keys under its root.
  */
-import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RivuletError } from '@rivulet/shared';
+import { assertBlobKey, FsBlobStore, type BlobStore } from '../blob/index.js';
 import { isFragmentNumber } from './fragment-number.js';
 
 const SUFFIX = '.mkv';
-const TEMP_SUFFIX = '.tmp';
+const STREAM_ID = /^[1-9]\d{0,14}$/;
 
 export interface StreamDirListing {
   /** Fragment numbers of complete files. */
@@ -21,104 +25,110 @@ export interface StreamDirListing {
 }
 
 export class FragmentFiles {
-  private readonly made = new Set<number>();
+  private readonly blobs: BlobStore;
 
+  /** `blobs`, when given, must be open; the default FsBlobStore on `root` needs no opening. */
   constructor(
     readonly root: string,
-    private readonly syncWrites: boolean,
-  ) {}
+    syncWrites: boolean,
+    blobs?: BlobStore,
+  ) {
+    this.blobs = blobs ?? new FsBlobStore(root, { syncWrites });
+  }
 
   streamDir(streamId: number): string {
-    if (!Number.isSafeInteger(streamId) || streamId < 1) throw new RivuletError('VIDEO_STORAGE', { message: `bad stream id ${streamId}` });
-    return join(this.root, String(streamId));
+    return join(this.root, this.streamPrefix(streamId));
   }
 
   path(streamId: number, fragmentNumber: string): string {
-    if (!isFragmentNumber(fragmentNumber)) throw new RivuletError('VIDEO_INVALID_ARGUMENT', { message: 'not a fragment number' });
-    return join(this.streamDir(streamId), fragmentNumber + SUFFIX);
+    return join(this.root, this.key(streamId, fragmentNumber));
   }
 
-  /** Writes the file under a temp name, syncs it, renames it into place and syncs the directory. */
-  async write(streamId: number, fragmentNumber: string, bytes: Buffer): Promise<void> {
-    const dir = this.streamDir(streamId);
-    if (!this.made.has(streamId)) {
-      await mkdir(dir, { recursive: true });
-      if (this.syncWrites) await syncDir(this.root);
-      this.made.add(streamId);
-    }
-    const final = this.path(streamId, fragmentNumber);
-    const temp = final + TEMP_SUFFIX;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(bytes);
-      if (this.syncWrites) await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, final);
-    if (this.syncWrites) await syncDir(dir);
+  /** Durable once it resolves; replaces a file of the same number. */
+  write(streamId: number, fragmentNumber: string, bytes: Buffer): Promise<void> {
+    return this.blobs.put(this.key(streamId, fragmentNumber), bytes);
   }
 
-  read(streamId: number, fragmentNumber: string): Promise<Buffer> {
-    return readFile(this.path(streamId, fragmentNumber));
+  /** The fragment's bytes; a missing one rejects with an ENOENT error, as reading a file does. */
+  async read(streamId: number, fragmentNumber: string): Promise<Buffer> {
+    const bytes = await this.blobs.get(this.key(streamId, fragmentNumber));
+    if (bytes === null) throw missing(this.path(streamId, fragmentNumber));
+    return bytes;
   }
 
   /** Deletes a fragment file; one already gone is fine. */
-  async remove(streamId: number, fragmentNumber: string): Promise<void> {
-    await unlink(this.path(streamId, fragmentNumber)).catch(ignoreMissing);
+  remove(streamId: number, fragmentNumber: string): Promise<void> {
+    return this.blobs.delete(this.key(streamId, fragmentNumber));
   }
 
+  /** Deletes a name listStream reported as a stray (a temp file, a stray file or a file under a stray directory). */
   async removeStray(streamId: number, name: string): Promise<void> {
-    if (name.includes('/') || name.includes('\\') || name === '.' || name === '..') return;
-    await rm(join(this.streamDir(streamId), name), { force: true, recursive: true });
+    const key = `${this.streamPrefix(streamId)}/${name}`;
+    if (isKey(key)) await this.blobs.delete(key);
   }
 
   async removeStream(streamId: number): Promise<void> {
-    this.made.delete(streamId);
-    await rm(this.streamDir(streamId), { recursive: true, force: true });
+    await this.removeAll(this.streamPrefix(streamId));
   }
 
-  /** Directory names under the root: stream ids, and anything that is not one. */
+  /** Top-level names: stream ids, and anything that is not one. */
   async listStreamDirs(): Promise<{ ids: number[]; strays: string[] }> {
-    const names = await readdir(this.root).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+    const tops = new Set((await this.blobs.list('')).map((key) => key.split('/', 1)[0]!));
     const ids: number[] = [];
     const strays: string[] = [];
-    for (const name of names) {
-      if (/^[1-9]\d{0,14}$/.test(name)) ids.push(Number(name));
+    for (const name of tops) {
+      if (STREAM_ID.test(name)) ids.push(Number(name));
       else strays.push(name);
     }
     return { ids, strays };
   }
 
   async removeRootStray(name: string): Promise<void> {
-    if (name.includes('/') || name === '.' || name === '..') return;
-    await rm(join(this.root, name), { recursive: true, force: true });
+    if (isKey(name)) await this.removeAll(name);
   }
 
   async listStream(streamId: number): Promise<StreamDirListing> {
-    const names = await readdir(this.streamDir(streamId)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+    const prefix = `${this.streamPrefix(streamId)}/`;
     const fragments: string[] = [];
     const strays: string[] = [];
-    for (const name of names) {
+    for (const key of await this.blobs.list(prefix)) {
+      const name = key.slice(prefix.length);
       const number = name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : '';
       if (isFragmentNumber(number)) fragments.push(number);
       else strays.push(name);
     }
-    if (names.length > 0) this.made.add(streamId);
     fragments.sort();
     return { fragments, strays };
   }
-}
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+  private streamPrefix(streamId: number): string {
+    if (!Number.isSafeInteger(streamId) || streamId < 1) throw new RivuletError('VIDEO_STORAGE', { message: `bad stream id ${streamId}` });
+    return String(streamId);
+  }
+
+  private key(streamId: number, fragmentNumber: string): string {
+    if (!isFragmentNumber(fragmentNumber)) throw new RivuletError('VIDEO_INVALID_ARGUMENT', { message: 'not a fragment number' });
+    return `${this.streamPrefix(streamId)}/${fragmentNumber}${SUFFIX}`;
+  }
+
+  /** Deletes the blob `name` and every blob under `name/`. */
+  private async removeAll(name: string): Promise<void> {
+    for (const key of await this.blobs.list(name)) {
+      if (key === name || key.startsWith(`${name}/`)) await this.blobs.delete(key);
+    }
   }
 }
 
-function ignoreMissing(err: NodeJS.ErrnoException): void {
-  if (err.code !== 'ENOENT') throw err;
+function isKey(key: string): boolean {
+  try {
+    assertBlobKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The error a read of a missing file gives; store.ts tells "trimmed meanwhile" from a failure by its code. */
+function missing(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', errno: -2, syscall: 'open', path });
 }
