@@ -103,8 +103,21 @@ export class ChunkReader {
     const hintKey = `${subject}@${fromPosition}`;
     const hinted = this.hints.get(hintKey);
     const covers = (c: ChunkMessage) => c.firstPosition + c.count > fromPosition;
-    let current = hinted === undefined ? null : await this.next(streamId, shardIndex, hinted, fromPosition);
-    if (current === null || !covers(current) || current.firstPosition > fromPosition) {
+    let current: ChunkMessage | null;
+    if (hinted !== undefined) {
+      // The hint says no chunk below sequence `hinted` reaches fromPosition, and `next` confirms a
+      // "none" with the leader: the first chunk from there that reaches it is where to start (it
+      // may start above fromPosition: positions have gaps, or chunks were trimmed).
+      current = await this.next(streamId, shardIndex, hinted, fromPosition);
+      if (current === null) return [];
+      if (!covers(current)) current = await this.search(streamId, shardIndex, covers);
+    } else {
+      // A reader at the tip (the common poll) costs one get: the shard's last chunk.
+      const last = await this.last(streamId, shardIndex);
+      if (last === null || !covers(last)) {
+        this.remember(hintKey, (last?.seq ?? 0) + 1);
+        return [];
+      }
       current = await this.search(streamId, shardIndex, covers);
     }
     const out: StoredChunk[] = [];
