@@ -23,7 +23,7 @@ describe('rivulet-ingest configuration', () => {
   });
 
   it('defaults storage to LevelDB and layers the JetStream settings from file and env', () => {
-    expect(loadConfig([], {}).storage).toEqual({ engine: 'leveldb', servers: ['nats://127.0.0.1:4222'], replicas: 3, prefix: 'rivulet' });
+    expect(loadConfig([], {}).storage).toEqual({ engine: 'leveldb', servers: ['nats://127.0.0.1:4222'], replicas: 3, prefix: 'rivulet', ingestProcesses: 1 });
     const env = { RIVULET_STORAGE_ENGINE: 'jetstream', RIVULET_NATS_SERVERS: 'nats://10.0.0.1:4222, nats://10.0.0.2:4222' };
     expect(loadConfig([], env).storage).toMatchObject({ engine: 'jetstream', servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'], replicas: 3 });
     expect(() => loadConfig([], { RIVULET_STORAGE_ENGINE: 'redis' })).toThrow(/config\.storage\.engine/);

@@ -81,8 +81,13 @@ async function chunkStreamLeader(c: NatsCluster): Promise<string> {
 }
 
 /** PutRecords loops with unique record ids until stopped, writer i on client i % n; returns what was acknowledged. */
-function writeUntil(clientsToUse: KinesisClient[], stream: string, stop: { done: boolean }): Promise<{ acked: (Acked & { by: number; atMs: number })[]; failedCalls: number }> {
-  const acked: (Acked & { by: number; atMs: number })[] = [];
+function writeUntil(
+  clientsToUse: KinesisClient[],
+  stream: string,
+  stop: { done: boolean },
+  live: { acked: (Acked & { by: number; atMs: number })[] } = { acked: [] },
+): Promise<{ acked: (Acked & { by: number; atMs: number })[]; failedCalls: number }> {
+  const acked = live.acked;
   let next = 0;
   let failedCalls = 0;
   const writer = async (w: number) => {
@@ -117,31 +122,42 @@ async function killAndRestartDuringWrites(target: 'follower' | 'leader'): Promis
   }
   const stop = { done: false };
   const started = Date.now();
-  const writing = writeUntil(perProcess, stream, stop);
+  const live: { acked: (Acked & { by: number; atMs: number })[] } = { acked: [] };
+  const writing = writeUntil(perProcess, stream, stop, live);
   await sleep(1_500);
   const c = pair!.cluster;
   const leader = await chunkStreamLeader(c);
   const victim: NatsNode = target === 'leader' ? c.nodes.find((n) => n.name === leader)! : c.nodes.find((n) => n.name !== leader)!;
+  const marks: [string, number][] = [];
+  const mark = (what: string) => marks.push([what, live.acked.length]);
+  mark('before the node kill');
   await victim.kill('SIGKILL');
   await sleep(2_000);
+  mark('node down');
   await victim.restart();
+  mark('node restarted');
   await sleep(1_500);
-  // Then one ingest process dies mid-write; the other serves on.
+  mark('before the ingest kill');
+  // Then one ingest process dies mid-write; the other serves on: writing continues until the
+  // survivor has acknowledged 500 more records (the cluster may still be catching the restarted
+  // node up, which stalls writes for a few seconds on a loaded machine), for at most 30 s.
   await pair!.processes[0]!.kill();
   const ingestKilledAt = Date.now();
-  await sleep(2_000);
+  while (Date.now() - ingestKilledAt < 30_000 && live.acked.filter((a) => a.atMs > ingestKilledAt).length < 500) await sleep(100);
+  const servedOnMs = Date.now() - ingestKilledAt;
   stop.done = true;
   const { acked, failedCalls } = await writing;
   const seconds = (Date.now() - started) / 1000;
   const afterIngestKill = acked.filter((a) => a.atMs > ingestKilledAt);
   console.log(
     `${target} kill: ${acked.length} records acknowledged in ${seconds.toFixed(1)} s (${Math.round(acked.length / seconds)}/s incl. the outages), ` +
-      `${acked.filter((a) => a.by === 0).length} by the process later killed, ${afterIngestKill.length} after that kill; ${failedCalls} failed calls`,
+      `${acked.filter((a) => a.by === 0).length} by the process later killed, ${afterIngestKill.length} after that kill (in ${servedOnMs} ms); ${failedCalls} failed calls; ` +
+      `acknowledged so far at each step: ${marks.map(([w, n]) => `${w} ${n}`).join(', ')}`,
   );
   expect(acked.length).toBeGreaterThan(2_000);
   expect(acked.filter((a) => a.by === 0).length).toBeGreaterThan(500);
   // The survivor served on, alone.
-  expect(afterIngestKill.length).toBeGreaterThan(500);
+  expect(afterIngestKill.length).toBeGreaterThanOrEqual(500);
   expect(afterIngestKill.every((a) => a.by === 1)).toBe(true);
 
   const read = await readFollowingLineage(client, stream);
