@@ -109,7 +109,7 @@ export class JetStreamShardStore implements ShardStore {
     void this.watch(nc);
     this.jsm = await guarded('opening JetStream', () => jetstreamManager(nc, { timeout: this.timeoutMs }));
     this.js = jetstream(nc, { timeout: this.timeoutMs });
-    this.meta = new MetaStore(nc, this.jsm, this.js, this.names, this.options.replicas, this.timeoutMs);
+    this.meta = new MetaStore(nc, this.jsm, this.js, this.names, this.options.replicas, this.timeoutMs, this.clock);
     this.reader = new ChunkReader(nc, this.jsm, this.names, this.timeoutMs);
     this.writer = new ChunkWriter(nc, this.js, this.names, {
       publishTimeoutMs: this.timeoutMs,

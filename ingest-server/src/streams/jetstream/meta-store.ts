@@ -15,13 +15,21 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Clock } from '@rivulet/shared';
 import { guarded, isWrongLastSequence } from './js-errors.js';
-import { leaderGet, waitForLeader } from './leader-get.js';
+import { directGet, leaderGet, waitForLeader, type GotMessage } from './leader-get.js';
 
 const LEADER_WAIT_MS = 30_000;
+/** How long changesAfter waits for the meta stream's leader before asking any replica. */
+const FOLLOW_LEADER_TIMEOUT_MS = 750;
+/** After the leader failed to answer, changesAfter asks replicas directly for this long. */
+const FOLLOW_DIRECT_MS = 2_000;
 import type { JetStreamNames, MetaKind } from './naming.js';
 
 export class MetaStore {
+  /** changesAfter uses direct gets until this monotonic time: the leader just failed to answer. */
+  private directUntil = 0;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
@@ -29,6 +37,7 @@ export class MetaStore {
     private readonly names: JetStreamNames,
     private readonly replicas: number,
     private readonly timeoutMs: number,
+    private readonly clock: Clock,
   ) {}
 
   async ensure(): Promise<void> {
@@ -83,13 +92,18 @@ export class MetaStore {
     });
   }
 
-  /** Every value of `kind` written above `revision` (tombstones as ''), oldest first. */
+  /**
+   * Every value of `kind` written above `revision` (tombstones as ''), oldest first. Every
+   * request of every process asks this first, so it must not stall while the meta stream elects
+   * a leader: the leader gets FOLLOW_LEADER_TIMEOUT_MS to answer, then any replica answers
+   * (direct get, possibly a moment behind) until FOLLOW_DIRECT_MS after the leader last failed.
+   */
   async changesAfter(kind: MetaKind, revision: number): Promise<MetaVersion[]> {
     const out: MetaVersion[] = [];
     const filter = this.names.metaKindSubjects(kind);
     let seq = revision + 1;
     for (;;) {
-      const msg = await guarded(`following ${filter}`, () => leaderGet(this.nc, this.names.metaStream(), { seq, next_by_subj: filter }, this.timeoutMs));
+      const msg = await guarded(`following ${filter}`, () => this.followGet({ seq, next_by_subj: filter }));
       if (msg === null) return out;
       out.push({ name: this.names.metaNameOf(kind, msg.subject), value: new TextDecoder().decode(msg.data), revision: msg.seq });
       seq = msg.seq + 1;
@@ -99,6 +113,18 @@ export class MetaStore {
   async put(kind: MetaKind, name: string, value: string): Promise<void> {
     const subject = this.names.metaSubject(kind, name);
     await guarded(`writing ${subject}`, () => this.js.publish(subject, value, { timeout: this.timeoutMs }));
+  }
+
+  private async followGet(query: { seq: number; next_by_subj: string }): Promise<GotMessage | null> {
+    const stream = this.names.metaStream();
+    if (this.clock.monotonicMs() >= this.directUntil) {
+      try {
+        return await leaderGet(this.nc, stream, query, Math.min(this.timeoutMs, FOLLOW_LEADER_TIMEOUT_MS));
+      } catch {
+        this.directUntil = this.clock.monotonicMs() + FOLLOW_DIRECT_MS;
+      }
+    }
+    return directGet(this.jsm, stream, query);
   }
 
   /** Every live value of `kind`, by name. */
