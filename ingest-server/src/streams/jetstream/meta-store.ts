@@ -46,14 +46,19 @@ export class MetaStore {
       try {
         await this.jsm.streams.info(name);
       } catch {
-        await this.jsm.streams.add({
-          name,
-          subjects: [this.names.metaSubjects()],
-          num_replicas: this.replicas,
-          max_msgs_per_subject: 1,
-          allow_direct: true,
-          allow_rollup_hdrs: true,
-        });
+        try {
+          await this.jsm.streams.add({
+            name,
+            subjects: [this.names.metaSubjects()],
+            num_replicas: this.replicas,
+            max_msgs_per_subject: 1,
+            allow_direct: true,
+            allow_rollup_hdrs: true,
+          });
+        } catch (cause) {
+          // Processes starting together race to create it: the loser finds it made.
+          await this.jsm.streams.info(name).catch(() => Promise.reject(cause));
+        }
       }
       // Processes starting together may see the stream before its replicas elected a leader.
       await waitForLeader(this.jsm, name, LEADER_WAIT_MS);
