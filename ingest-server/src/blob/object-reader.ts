@@ -7,7 +7,8 @@
  *   `leaderPatienceMs` (it was on the killed node and a new one is being elected), any replica's
  *   answer is taken instead (direct get, stream option allow_direct); a replica's "none" is not
  *   believed, since a replica may lag. Once the leader missed a read, reads go to the replicas
- *   first for QUIET_MS, or until a leader get (still sent with each read) answers again. So
+ *   first for QUIET_MS, or until a leader get (still sent with each read) answers again
+ *   (LeaderFirstGetter, shared with the streams' meta store). So
  *   during an election a read may return the previous version of an object that was just
  *   replaced, never a mix of two.
  * - The chunks (`$O.<b>.C.<nuid>`) are walked with direct gets (`next_by_subj` from a sequence),
@@ -21,7 +22,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { RivuletError, type Clock } from '@rivulet/shared';
-import { directGet, leaderGet, type GetQuery, type GotMessage } from '../streams/jetstream/leader-get.js';
+import { directGet, LeaderFirstGetter, leaderGet, type GetQuery, type GotMessage } from '../streams/jetstream/leader-get.js';
 import { digestMatches, parseObjectMeta, type ObjectMeta, type ObjectSubjects } from './object-subjects.js';
 
 export interface ObjectReaderOptions {
@@ -42,15 +43,17 @@ const MAX_RESTARTS = 5;
 const QUIET_MS = 2_000;
 
 export class ObjectReader {
-  /** Monotonic ms until which the leader is taken to be silent (being elected). */
-  private leaderQuietUntilMs = 0;
+  /** Metadata gets; a replica's "none" is not believed (it may lag a put that resolved). */
+  private readonly metaGets: LeaderFirstGetter;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly subjects: ObjectSubjects,
     private readonly options: ObjectReaderOptions,
-  ) {}
+  ) {
+    this.metaGets = new LeaderFirstGetter(nc, jsm, { timeoutMs: options.timeoutMs, patienceMs: options.leaderPatienceMs, quietMs: QUIET_MS, clock: options.clock, trustReplicaNone: false });
+  }
 
   async read(key: string): Promise<Buffer | null> {
     for (let restart = 0; restart < MAX_RESTARTS; restart++) {
@@ -75,28 +78,7 @@ export class ObjectReader {
 
   /** The object's current metadata message, from the leader or (while it is silent) a replica. */
   async meta(key: string): Promise<FoundMeta | null> {
-    const query = { last_by_subj: this.subjects.metaSubject(key) };
-    const fromLeader = leaderGet(this.nc, this.subjects.stream, query, this.options.timeoutMs);
-    fromLeader.then(
-      () => (this.leaderQuietUntilMs = 0),
-      () => undefined,
-    );
-    // While the leader is known to be silent, no read waits for it: the replicas answer.
-    const quiet = this.options.clock.monotonicMs() < this.leaderQuietUntilMs;
-    const early = quiet ? 'waiting' : await Promise.race([fromLeader.then(settled, failed), this.patience()]);
-    let msg: GotMessage | null;
-    if (early === 'waiting') {
-      this.leaderQuietUntilMs = Math.max(this.leaderQuietUntilMs, this.options.clock.monotonicMs() + QUIET_MS);
-      const replica = await directGet(this.jsm, this.subjects.stream, query).catch(() => null);
-      msg = replica ?? (await fromLeader);
-    } else if (early.ok) {
-      msg = early.msg;
-    } else {
-      this.leaderQuietUntilMs = this.options.clock.monotonicMs() + QUIET_MS;
-      const replica = await directGet(this.jsm, this.subjects.stream, query).catch(() => null);
-      if (replica === null) throw early.cause;
-      msg = replica;
-    }
+    const msg = await this.metaGets.get(this.subjects.stream, { last_by_subj: this.subjects.metaSubject(key) });
     return msg === null ? null : this.found(msg);
   }
 
@@ -124,12 +106,4 @@ export class ObjectReader {
     }
     return parts;
   }
-
-  private patience(): Promise<'waiting'> {
-    return new Promise((resolve) => this.options.clock.setTimer(() => resolve('waiting'), this.options.leaderPatienceMs));
-  }
 }
-
-type Outcome = { ok: true; msg: GotMessage | null } | { ok: false; cause: unknown };
-const settled = (msg: GotMessage | null): Outcome => ({ ok: true, msg });
-const failed = (cause: unknown): Outcome => ({ ok: false, cause });

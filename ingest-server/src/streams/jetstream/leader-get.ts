@@ -9,6 +9,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { headers as newHeaders } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
+import type { Clock } from '@rivulet/shared';
 
 export interface GotMessage {
   subject: string;
@@ -79,3 +80,62 @@ export async function waitForLeader(jsm: JetStreamManager, stream: string, timeo
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
+
+export interface LeaderFirstOptions {
+  /** Each leader get's own timeout. */
+  timeoutMs: number;
+  /** How long a get waits for the leader before a replica's answer is used instead. */
+  patienceMs: number;
+  /** After the leader missed a get, how long gets go to the replicas first (until it answers again). */
+  quietMs: number;
+  clock: Clock;
+  /**
+   * Whether a replica's "no message" is an answer. A replica may lag the leader: true suits a
+   * reader that only wants to catch up (a moment's lag is fine), false one for which "none"
+   * means "does not exist" (it then waits for the leader, or fails with the leader's error).
+   */
+  trustReplicaNone: boolean;
+}
+
+/**
+ * Gets that prefer the stream leader (always current) but do not stall while it is being
+ * elected: every get asks the leader; if it has not answered within `patienceMs`, or failed, a
+ * replica answers (direct get), and for `quietMs` after that replicas answer first, until a
+ * leader get succeeds again.
+ */
+export class LeaderFirstGetter {
+  /** Monotonic ms until which the leader is taken to be silent (being elected). */
+  private quietUntilMs = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly options: LeaderFirstOptions,
+  ) {}
+
+  async get(stream: string, query: GetQuery): Promise<GotMessage | null> {
+    const { clock } = this.options;
+    const fromLeader = leaderGet(this.nc, stream, query, this.options.timeoutMs);
+    fromLeader.then(
+      () => (this.quietUntilMs = 0),
+      () => undefined,
+    );
+    const quiet = clock.monotonicMs() < this.quietUntilMs;
+    const early = quiet ? 'waiting' : await Promise.race([fromLeader.then(settled, failed), this.patience()]);
+    if (early !== 'waiting' && early.ok) return early.msg;
+    this.quietUntilMs = Math.max(this.quietUntilMs, clock.monotonicMs() + this.options.quietMs);
+    const replica = await directGet(this.jsm, stream, query).then(settled, failed);
+    if (replica.ok && (replica.msg !== null || this.options.trustReplicaNone)) return replica.msg;
+    // The leader may yet answer; if it already failed, its error stands.
+    if (early === 'waiting') return fromLeader;
+    throw early.cause;
+  }
+
+  private patience(): Promise<'waiting'> {
+    return new Promise((resolve) => this.options.clock.setTimer(() => resolve('waiting'), this.options.patienceMs));
+  }
+}
+
+type Outcome = { ok: true; msg: GotMessage | null } | { ok: false; cause: unknown };
+const settled = (msg: GotMessage | null): Outcome => ({ ok: true, msg });
+const failed = (cause: unknown): Outcome => ({ ok: false, cause });

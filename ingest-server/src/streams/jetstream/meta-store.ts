@@ -17,18 +17,18 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '@rivulet/shared';
 import { guarded, isWrongLastSequence } from './js-errors.js';
-import { directGet, leaderGet, waitForLeader, type GotMessage } from './leader-get.js';
+import { LeaderFirstGetter, leaderGet, waitForLeader } from './leader-get.js';
 
 const LEADER_WAIT_MS = 30_000;
-/** How long changesAfter waits for the meta stream's leader before asking any replica. */
-const FOLLOW_LEADER_TIMEOUT_MS = 750;
-/** After the leader failed to answer, changesAfter asks replicas directly for this long. */
-const FOLLOW_DIRECT_MS = 2_000;
+/** How long changesAfter waits for the meta stream's leader before any replica answers. */
+const FOLLOW_LEADER_PATIENCE_MS = 750;
+/** After the leader missed one, changesAfter's gets go to the replicas first for this long. */
+const FOLLOW_QUIET_MS = 2_000;
 import type { JetStreamNames, MetaKind } from './naming.js';
 
 export class MetaStore {
-  /** changesAfter uses direct gets until this monotonic time: the leader just failed to answer. */
-  private directUntil = 0;
+  /** changesAfter's gets: see FOLLOW_LEADER_PATIENCE_MS. */
+  private readonly follower: LeaderFirstGetter;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -37,8 +37,11 @@ export class MetaStore {
     private readonly names: JetStreamNames,
     private readonly replicas: number,
     private readonly timeoutMs: number,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    // A replica's "no newer change" is believed: followers only catch up, a moment's lag is fine.
+    this.follower = new LeaderFirstGetter(nc, jsm, { timeoutMs, patienceMs: FOLLOW_LEADER_PATIENCE_MS, quietMs: FOLLOW_QUIET_MS, clock, trustReplicaNone: true });
+  }
 
   async ensure(): Promise<void> {
     const name = this.names.metaStream();
@@ -100,15 +103,15 @@ export class MetaStore {
   /**
    * Every value of `kind` written above `revision` (tombstones as ''), oldest first. Every
    * request of every process asks this first, so it must not stall while the meta stream elects
-   * a leader: the leader gets FOLLOW_LEADER_TIMEOUT_MS to answer, then any replica answers
-   * (direct get, possibly a moment behind) until FOLLOW_DIRECT_MS after the leader last failed.
+   * a leader: the leader gets FOLLOW_LEADER_PATIENCE_MS to answer, then any replica answers
+   * (direct get, possibly a moment behind), first, for FOLLOW_QUIET_MS (LeaderFirstGetter).
    */
   async changesAfter(kind: MetaKind, revision: number): Promise<MetaVersion[]> {
     const out: MetaVersion[] = [];
     const filter = this.names.metaKindSubjects(kind);
     let seq = revision + 1;
     for (;;) {
-      const msg = await guarded(`following ${filter}`, () => this.followGet({ seq, next_by_subj: filter }));
+      const msg = await guarded(`following ${filter}`, () => this.follower.get(this.names.metaStream(), { seq, next_by_subj: filter }));
       if (msg === null) return out;
       out.push({ name: this.names.metaNameOf(kind, msg.subject), value: new TextDecoder().decode(msg.data), revision: msg.seq });
       seq = msg.seq + 1;
@@ -118,18 +121,6 @@ export class MetaStore {
   async put(kind: MetaKind, name: string, value: string): Promise<void> {
     const subject = this.names.metaSubject(kind, name);
     await guarded(`writing ${subject}`, () => this.js.publish(subject, value, { timeout: this.timeoutMs }));
-  }
-
-  private async followGet(query: { seq: number; next_by_subj: string }): Promise<GotMessage | null> {
-    const stream = this.names.metaStream();
-    if (this.clock.monotonicMs() >= this.directUntil) {
-      try {
-        return await leaderGet(this.nc, stream, query, Math.min(this.timeoutMs, FOLLOW_LEADER_TIMEOUT_MS));
-      } catch {
-        this.directUntil = this.clock.monotonicMs() + FOLLOW_DIRECT_MS;
-      }
-    }
-    return directGet(this.jsm, stream, query);
   }
 
   /** Every live value of `kind`, by name. */
